@@ -1,0 +1,84 @@
+// The resolved configuration: what a guest and its hypervisor look like after inheritance,
+// defaults and validation. Everything downstream of src/core/config reads only these types.
+
+/** How a hop's host key is verified; the whole group comes from one level (DESIGN.md). */
+export interface HopVerification {
+  /** known_hosts lines given inline in the config. */
+  knownHosts: string[];
+  /** Path (already expanded) of a known_hosts file. */
+  knownHostsFile?: string;
+  useSshfp: boolean;
+  /** `IPv4:PORT`, `[IPv6]:PORT` or `[fe80::1%eth0]:PORT` as written. */
+  dnsResolver?: string;
+  /** When set, SSHFP goes over DNS-over-TLS, verified against this CA bundle (expanded path). */
+  caFile?: string;
+  /** Name to check in the resolver's certificate instead of its IP address. */
+  dnsTlsName?: string;
+  /** Guest only: accept any host key (never valid for a hypervisor). */
+  ignoreHostKey: boolean;
+  /** Attribute path prefix of the level that supplied this group, e.g. `guests.web1`. */
+  origin: string;
+}
+
+/** How a hop authenticates; the whole group comes from one level (DESIGN.md). Holds secrets. */
+export interface HopAuth {
+  password?: string;
+  /** Path (already expanded) of a private key file. */
+  privateKeyFile?: string;
+  passphrase?: string;
+  useAgent: boolean;
+  /** Agent socket: ssh_agent_sock, inherited per attribute, else $SSH_AUTH_SOCK. */
+  agentSock?: string;
+  origin: string;
+}
+
+/** One SSH hop (hypervisor or guest). */
+export interface HopConfig {
+  /** Hypervisor: the address to connect to. Guest: the name used for host key checking. */
+  hostname?: string;
+  port: number;
+  username: string;
+  verification: HopVerification;
+  auth: HopAuth;
+}
+
+export interface HypervisorConfig extends HopConfig {
+  /** `default` for the top-level `[hypervisor]`, the key of `[hypervisors.NAME]`, or `inline`/`cli`. */
+  name: string;
+  /** ssh2vsock runs on the hypervisor itself: no first SSH hop. */
+  local: boolean;
+  /** Command run on the hypervisor to reach the guest (`socat`). */
+  socat: string;
+}
+
+/** How a guest's SSH stream is reached from its hypervisor. */
+export type GuestTransport =
+  | { kind: "vsock"; cid: number; port: number }
+  | { kind: "vsock-mux"; path: string; port: number }
+  | { kind: "unix"; path: string }
+  | { kind: "libvirt"; domain: string; uri: "system" | "session" | "any"; port: number };
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface GuestConfig {
+  /** Config key (`web1`) or the ad-hoc target as given (`vsock/3`). */
+  name: string;
+  transport: GuestTransport;
+  hop: HopConfig;
+  /** Tunnel entrance; default 127.0.0.1:0. */
+  listen: HostPort;
+  /** Tunnel exit on the guest; default 127.0.0.1:22. */
+  target: HostPort;
+  hypervisor: HypervisorConfig;
+}
+
+/** A loaded configuration file (or none). */
+export interface LoadedConfig {
+  /** Path of the file read, or undefined when none was found. */
+  file?: string;
+  defaultHypervisor?: HypervisorConfig;
+  guests: GuestConfig[];
+}
