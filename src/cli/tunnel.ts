@@ -1,0 +1,75 @@
+// `ssh2vsock tunnel [TARGET...]`: one verified tunnel per target (every configured guest when
+// none is named), a ready line each, then serve until SIGINT/SIGTERM.
+import type { Command } from "commander";
+import { UsageError } from "../core/errors.ts";
+import type { GuestConfig } from "../core/config/types.ts";
+import { HypervisorPool } from "../core/tunnel/hypervisor-pool.ts";
+import { openTunnel, type TunnelHandle } from "../core/tunnel/tunnel.ts";
+import { cliContext, type GlobalOptions } from "./context.ts";
+import { nextSignal } from "./signals.ts";
+import { parseHostPort } from "./host-port.ts";
+
+/** How long SIGTERM lets open connections finish (DESIGN.md shutdown_timeout default). */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+interface TunnelOptions {
+  listen?: string;
+  target?: string;
+  json?: boolean;
+}
+
+/** Opens every tunnel or none: on a failure, the ones already open are closed. */
+export async function openTunnels(guests: GuestConfig[], pool: HypervisorPool, io: ReturnType<typeof cliContext>["io"]): Promise<TunnelHandle[]> {
+  const results = await Promise.allSettled(guests.map((g) => openTunnel(g, pool, io)));
+  const failed = results.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
+  if (failed) {
+    for (const r of results) if (r.status === "fulfilled") await r.value.close();
+    await pool.close();
+    throw failed.reason;
+  }
+  return results.map((r) => (r as PromiseFulfilledResult<TunnelHandle>).value);
+}
+
+/** Resolves the named targets (or all configured guests), applying --listen/--target. */
+export function tunnelGuests(ctx: ReturnType<typeof cliContext>, targets: string[], opts: TunnelOptions): GuestConfig[] {
+  const guests = targets.length > 0 ? targets.map((t) => ctx.resolve(t)) : ctx.loaded.guests;
+  if (guests.length === 0) {
+    throw new UsageError("no target given and no guest configured", {
+      hint: "name a target (a configured guest, vsock/CID, …) or add [guests.NAME] to the config",
+    });
+  }
+  if (opts.listen && guests.length > 1 && parseHostPort(opts.listen, "--listen").port !== 0) {
+    throw new UsageError("--listen with a fixed port needs exactly one target");
+  }
+  return guests.map((g) => ({
+    ...g,
+    listen: opts.listen ? parseHostPort(opts.listen, "--listen") : g.listen,
+    target: opts.target ? parseHostPort(opts.target, "--target") : g.target,
+  }));
+}
+
+export function registerTunnel(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command("tunnel")
+    .description("open a verified local TCP tunnel to each guest's SSH (all configured guests by default)")
+    .argument("[targets...]", "guest names or targets (vsock/CID[:PORT], …)")
+    .option("--listen <host:port>", "local address to listen on (default 127.0.0.1:0)")
+    .option("--target <host:port>", "where the guest forwards each connection (default 127.0.0.1:22)")
+    .option("--json", "print one JSON object per ready tunnel")
+    .action(async (targets: string[], opts: TunnelOptions) => {
+      const ctx = cliContext(globals());
+      const guests = tunnelGuests(ctx, targets, opts);
+      const pool = new HypervisorPool(ctx.io);
+      const tunnels = await openTunnels(guests, pool, ctx.io);
+      for (const t of tunnels) {
+        const line = opts.json
+          ? JSON.stringify({ name: t.guest, host: t.address.host, port: t.address.port })
+          : `${t.guest} ${t.address.host}:${t.address.port}`;
+        process.stdout.write(line + "\n");
+      }
+      const sig = await nextSignal(["SIGINT", "SIGTERM"]);
+      ctx.io.log({ level: "info", event: "shutdown", detail: sig });
+      await Promise.all(tunnels.map((t) => t.close(sig === "SIGTERM" ? SHUTDOWN_GRACE_MS : 0)));
+      await pool.close();
+    });
+}

@@ -1,0 +1,81 @@
+// Shares one verified hypervisor session among every guest behind it (same address, user and
+// credentials), reconnecting on demand when it has died; local hypervisors need no session.
+import type { HypervisorConfig } from "../config/types.ts";
+import type { EngineIO } from "../engine-io.ts";
+import { openHop, type SshHop } from "../ssh/hop.ts";
+import { buildHostKeyPolicy } from "../ssh/host-key-policy.ts";
+import { localRunner, remoteRunner, type CommandRunner } from "../vsock/command-stream.ts";
+import { hopTiming } from "./hop-timing.ts";
+
+/** `hypervisor root@127.0.0.1:2222` */
+export function hypervisorLabel(hv: HypervisorConfig): string {
+  return hv.local ? "local hypervisor" : `hypervisor ${hv.username}@${hv.hostname}:${hv.port}`;
+}
+
+/** Sessions are shared only when everything that identifies and authenticates them is equal. */
+function poolKey(hv: HypervisorConfig): string {
+  if (hv.local) return "local";
+  const { hostname, port, username, auth, verification } = hv;
+  return JSON.stringify([hostname, port, username, auth.privateKeyFile, auth.password, auth.useAgent, auth.agentSock, verification]);
+}
+
+export class HypervisorPool {
+  readonly #sessions = new Map<string, Promise<SshHop>>();
+  readonly #io: EngineIO;
+  /** Number of SSH handshakes made to hypervisors (tests and logs use it). */
+  handshakes = 0;
+
+  constructor(io: EngineIO) {
+    this.#io = io;
+  }
+
+  /** A runner for commands on this hypervisor, connecting (or reconnecting) if needed. */
+  async runner(hv: HypervisorConfig): Promise<CommandRunner> {
+    if (hv.local) return localRunner();
+    return remoteRunner(await this.session(hv));
+  }
+
+  /** The live verified session for `hv`; a dead one is replaced, re-verifying the host key. */
+  async session(hv: HypervisorConfig): Promise<SshHop> {
+    const key = poolKey(hv);
+    const existing = this.#sessions.get(key);
+    if (existing) {
+      const hop = await existing.catch(() => undefined);
+      if (hop?.isOpen) return hop;
+      if (this.#sessions.get(key) !== existing) return this.session(hv);
+    }
+    const fresh = this.#connect(hv);
+    this.#sessions.set(key, fresh);
+    fresh.catch(() => {
+      if (this.#sessions.get(key) === fresh) this.#sessions.delete(key);
+    });
+    return fresh;
+  }
+
+  async #connect(hv: HypervisorConfig): Promise<SshHop> {
+    const label = hypervisorLabel(hv);
+    const policy = await buildHostKeyPolicy(hv.verification, hv.hostname, hv.port, label, this.#io);
+    for (const w of policy.warnings) this.#io.log({ level: "warn", event: "known-hosts", hop: label, detail: w });
+    this.handshakes++;
+    this.#io.log({ level: "debug", event: "connect", hop: label, detail: `offering ${policy.algorithms.join(",")}` });
+    const hop = await openHop({
+      label,
+      transport: { host: hv.hostname!, port: hv.port },
+      username: hv.username,
+      auth: hv.auth,
+      policy,
+      timing: hopTiming(hv),
+      readFile: this.#io.readFile,
+      debug: (line) => this.#io.log({ level: "trace", event: "ssh2", hop: label, detail: line }),
+    });
+    this.#io.log({ level: "info", event: "verified", hop: label, detail: `${hop.negotiated.serverHostKey} ${policy.fingerprint(hop.hostKey)}` });
+    return hop;
+  }
+
+  /** Closes every session. */
+  async close(): Promise<void> {
+    const all = [...this.#sessions.values()];
+    this.#sessions.clear();
+    for (const p of all) (await p.catch(() => undefined))?.close();
+  }
+}

@@ -1,0 +1,83 @@
+// Runs a command (socat, virsh) on the hypervisor, remote over the verified SSH session or
+// local as a child process, and exposes it uniformly: a byte stream, its stderr and exit.
+import { spawn } from "node:child_process";
+import { Duplex } from "node:stream";
+import type { ClientChannel } from "ssh2";
+import type { SshHop } from "../ssh/hop.ts";
+import { RelayError } from "../errors.ts";
+import { shellQuote } from "./shell-quote.ts";
+
+/** A running command: stdin/stdout as one duplex stream, stderr collected for error messages. */
+export interface CommandStream {
+  stream: Duplex;
+  /** stderr received so far (bounded), for error messages. */
+  stderr(): string;
+  /** Exit code (or null when killed by a signal); resolves when the command has ended. */
+  exited: Promise<number | null>;
+  /** Ends the command. */
+  kill(): void;
+}
+
+/** Where commands run: on the hypervisor over SSH, or on this machine. */
+export interface CommandRunner {
+  /** `hypervisor 127.0.0.1:2222` or `local host`. */
+  readonly where: string;
+  run(argv: string[]): Promise<CommandStream>;
+}
+
+const STDERR_LIMIT = 8192;
+
+/** Runs commands over the hypervisor's verified session; argv is shell-quoted, never interpolated. */
+export function remoteRunner(hop: SshHop): CommandRunner {
+  return {
+    where: hop.label,
+    async run(argv) {
+      let ch: ClientChannel;
+      try {
+        ch = await hop.exec(argv.map(shellQuote).join(" "));
+      } catch (e) {
+        throw new RelayError(`${hop.label}: cannot start \`${argv[0]}\`: ${(e as Error).message}`, {
+          hint: "the hypervisor session refused a new channel (MaxSessions?)",
+        });
+      }
+      let err = "";
+      ch.stderr.on("data", (d: Buffer) => {
+        if (err.length < STDERR_LIMIT) err += d.toString("utf8");
+      });
+      const exited = new Promise<number | null>((resolve) => {
+        let code: number | null = null;
+        ch.on("exit", (c: number | null) => (code = c));
+        ch.on("close", () => resolve(code));
+      });
+      return { stream: ch, stderr: () => err, exited, kill: () => ch.close() };
+    },
+  };
+}
+
+/** Runs commands on this machine (local hypervisor mode). */
+export function localRunner(): CommandRunner {
+  return {
+    where: "local host",
+    run(argv) {
+      return new Promise((resolve, reject) => {
+        const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
+        let err = "";
+        child.stderr.on("data", (d: Buffer) => {
+          if (err.length < STDERR_LIMIT) err += d.toString("utf8");
+        });
+        const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
+        child.once("error", (e: NodeJS.ErrnoException) => {
+          reject(
+            new RelayError(`local host: cannot run \`${argv[0]}\`: ${e.code === "ENOENT" ? "not found" : e.message}`, {
+              hint: e.code === "ENOENT" ? `install ${argv[0]} (Debian: apt-get install ${argv[0]})` : undefined,
+            }),
+          );
+        });
+        child.once("spawn", () => {
+          const stream = Duplex.from({ readable: child.stdout, writable: child.stdin } as never) as Duplex;
+          resolve({ stream, stderr: () => err, exited, kill: () => child.kill("SIGTERM") });
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,69 @@
+// Entry point: builds the command tree, runs it, and maps every error to its exit code and
+// the one-line `ssh2vsock: …` message (+ `hint:`) of DESIGN.md. Nothing else lives here.
+import { Command, CommanderError } from "commander";
+import pkg from "../package.json" with { type: "json" };
+import { ConfigError, ExitCode, Ssh2vsockError } from "./core/errors.ts";
+import type { GlobalOptions } from "./cli/context.ts";
+import { registerTunnel } from "./cli/tunnel.ts";
+import { registerProxy } from "./cli/proxy.ts";
+import { registerConfig } from "./cli/config.ts";
+
+/** Builds the declared command tree (also the source of completion scripts). */
+export function buildProgram(): Command {
+  const program = new Command("ssh2vsock")
+    .description("verified SSH into virtual machines through their hypervisor's vsock")
+    .version(pkg.version, "-V, --version")
+    .option("-c, --config <file>", "configuration file (default: search path)")
+    .option("--hypervisor <spec>", "default hypervisor: local, [USER@]HOST[:PORT], ssh://… or qemu+ssh://…")
+    .option("-v, --verbose", "more detail on stderr (-vv for protocol traces)", (_v: string, n: number) => n + 1, 0)
+    .option("--log-format <format>", "human or json", "human")
+    .showHelpAfterError()
+    .exitOverride();
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  registerTunnel(program, globals);
+  registerProxy(program, globals);
+  registerConfig(program, globals);
+  for (const c of program.commands) {
+    c.exitOverride();
+    for (const sub of c.commands) sub.exitOverride();
+  }
+  return program;
+}
+
+function report(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // Help and version end with a CommanderError too; their exit code is 0.
+    return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  }
+  if (err instanceof Ssh2vsockError) {
+    const lines = [`ssh2vsock: ${err.message}`];
+    if (err instanceof ConfigError) for (const p of err.problems) lines.push(`  ${formatProblem(p)}`);
+    if (err.hint) lines.push(`hint: ${err.hint}`);
+    process.stderr.write(lines.join("\n") + "\n");
+    return err.exitCode;
+  }
+  const e = err as Error;
+  process.stderr.write(`ssh2vsock: unexpected error: ${e?.message ?? String(err)}\n`);
+  if (process.env.SSH2VSOCK_DEBUG) process.stderr.write(`${e?.stack}\n`);
+  return ExitCode.failure;
+}
+
+function formatProblem(p: ConfigError["problems"][number]): string {
+  const at = p.line !== undefined ? `:${p.line}${p.column !== undefined ? `:${p.column}` : ""}` : "";
+  return `${p.file}${at}: ${p.path ? `${p.path}: ` : ""}${p.message}`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return ExitCode.ok;
+  } catch (err) {
+    return report(err);
+  }
+}
+
+if (import.meta.main) {
+  const code = await main(process.argv);
+  // Flush stdout/stderr before leaving: a ProxyCommand's last bytes matter.
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+}
