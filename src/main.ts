@@ -7,6 +7,8 @@ import type { GlobalOptions } from "./cli/context.ts";
 import { registerTunnel } from "./cli/tunnel.ts";
 import { registerProxy } from "./cli/proxy.ts";
 import { registerConfig } from "./cli/config.ts";
+import { registerGenerators } from "./cli/generators.ts";
+import { registerKeyscan } from "./cli/keyscan.ts";
 
 /** Builds the declared command tree (also the source of completion scripts). */
 export function buildProgram(): Command {
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
   registerTunnel(program, globals);
   registerProxy(program, globals);
   registerConfig(program, globals);
+  registerGenerators(program);
+  registerKeyscan(program, globals);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

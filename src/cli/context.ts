@@ -33,7 +33,6 @@ export function cliContext(opts: GlobalOptions): CliContext {
     exists: (p: string) => existsSync(p),
   });
   const io = nodeEngineIO(makeLogger(opts.verbose ?? 0, opts.logFormat ?? "human"));
-  for (const w of loaded.warnings ?? []) io.log({ level: "warn", event: "config", detail: w });
   return {
     loaded,
     io,

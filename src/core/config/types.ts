@@ -40,6 +40,12 @@ export interface HopConfig {
   username: string;
   verification: HopVerification;
   auth: HopAuth;
+  /** `connect_timeout` in milliseconds (default 15 000). */
+  connectTimeoutMs?: number;
+  /** `keepalive_interval` in milliseconds (default 15 000; 0 turns keepalive off). */
+  keepaliveIntervalMs?: number;
+  /** `keepalive_count_max`: unanswered probes before the session ends (default 3). */
+  keepaliveCountMax?: number;
 }
 
 export interface HypervisorConfig extends HopConfig {

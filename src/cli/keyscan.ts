@@ -1,0 +1,39 @@
+// `ssh2vsock keyscan TARGET`: the guest's host keys, fetched through the verified hypervisor
+// and the relay, printed as known_hosts lines for the guest's hostname.
+import type { Command } from "commander";
+import { knownHostsLine } from "../core/hostkeys/index.ts";
+import { OperationError } from "../core/errors.ts";
+import { HypervisorPool } from "../core/tunnel/hypervisor-pool.ts";
+import { openGuestRelay } from "../core/tunnel/guest-session.ts";
+import { hopTiming } from "../core/tunnel/hop-timing.ts";
+import { scanHostKeys } from "../core/ssh/keyscan.ts";
+import { cliContext, type GlobalOptions } from "./context.ts";
+
+export function registerKeyscan(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command("keyscan")
+    .description(
+      "print a guest's host keys as known_hosts lines, fetched through the verified hypervisor.\n" +
+        "Trust in these keys rests on the hypervisor (whose key IS verified) routing the vsock\n" +
+        "connection to the right VM: use it to bootstrap, and compare fingerprints out of band when you can.",
+    )
+    .argument("<target>", "guest name or target (vsock/CID[:PORT], …)")
+    .option("--hash", "hash the host names, as ssh-keygen -H")
+    .action(async (target: string, opts: { hash?: boolean }) => {
+      const ctx = cliContext(globals());
+      const guest = ctx.resolve(target);
+      const pool = new HypervisorPool(ctx.io);
+      try {
+        const keys = await scanHostKeys(
+          async () => (await openGuestRelay(guest, pool, ctx.io)).stream,
+          `guest ${guest.name}`,
+          hopTiming(guest.hop).readyTimeoutMs,
+        );
+        if (keys.length === 0) throw new OperationError("keyscan", `guest ${guest.name}: the server presented no usable host key`);
+        const host = guest.hop.hostname ?? guest.name;
+        process.stdout.write(keys.map((k) => knownHostsLine(k, host, { port: guest.hop.port, hash: opts.hash })).join("\n") + "\n");
+      } finally {
+        await pool.close();
+      }
+    });
+}

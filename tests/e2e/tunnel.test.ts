@@ -1,0 +1,126 @@
+// The spine end to end: real OpenSSH through `ssh2vsock tunnel` and `proxy` into lab guests
+// that live in their own network namespaces, reached only through the socat/vsock stand-in.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { startLab, type Lab } from "../lab/lab.ts";
+import { cliShell, runCommand, startCli } from "./_cli.ts";
+import { sha256, sshThroughTunnel } from "./_fixtures.ts";
+
+let lab: Lab;
+before(async () => {
+  lab = await startLab({ guests: 2, guestVariants: { g2: "chacha-only" } });
+});
+after(async () => {
+  await lab?.stop();
+});
+
+describe("tunnel", () => {
+  test("a real ssh through the tunnel runs a command inside the guest's namespace", async () => {
+    const cli = startCli(["tunnel", "-c", lab.configFile, "g1"]);
+    try {
+      const [line] = await cli.lines(1);
+      const m = /^g1 127\.0\.0\.1:(\d+)$/.exec(line);
+      assert.ok(m, `ready line: ${line}`);
+      const r = await runCommand("ssh", [...sshThroughTunnel(lab, Number(m[1]), "g1"), "ip netns identify"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim(), lab.guests[0].netns);
+    } finally {
+      const { code } = await cli.stop("SIGTERM");
+      assert.equal(code, 0, cli.stderr());
+    }
+  });
+
+  test("32 connections at once through one tunnel each move 10 MB intact", async () => {
+    const payload = randomBytes(10 * 1024 * 1024);
+    const file = join(lab.dir, "payload.bin");
+    writeFileSync(file, payload);
+    const want = sha256(payload);
+    const cli = startCli(["tunnel", "-c", lab.configFile, "g1"]);
+    try {
+      const [line] = await cli.lines(1);
+      const port = Number(line.split(":").at(-1));
+      const one = () =>
+        new Promise<string>((resolve, reject) => {
+          const child = spawn("ssh", [...sshThroughTunnel(lab, port, "g1"), `cat ${file}`], { stdio: ["ignore", "pipe", "pipe"] });
+          const h = createHash("sha256");
+          let err = "";
+          child.stdout.on("data", (d) => h.update(d));
+          child.stderr.on("data", (d) => (err += d));
+          child.on("close", (code) => (code === 0 ? resolve(h.digest("hex")) : reject(new Error(`ssh exited ${code}: ${err}`))));
+        });
+      const digests = await Promise.all(Array.from({ length: 32 }, one));
+      assert.deepEqual(digests, Array(32).fill(want));
+    } finally {
+      await cli.stop("SIGTERM");
+    }
+  });
+
+  test("with no target it opens every configured guest and --json prints one object per tunnel", async () => {
+    const cli = startCli(["tunnel", "-c", lab.configFile, "--json"]);
+    try {
+      const lines = (await cli.lines(2)).map((l) => JSON.parse(l));
+      assert.deepEqual(lines.map((l) => l.name).sort(), ["g1", "g2"]);
+      for (const l of lines) {
+        assert.equal(l.host, "127.0.0.1");
+        assert.ok(l.port > 0);
+      }
+      const g2 = lines.find((l) => l.name === "g2");
+      const r = await runCommand("ssh", [...sshThroughTunnel(lab, g2.port, "g2"), "ip netns identify"]);
+      assert.equal(r.stdout.trim(), lab.guests[1].netns, r.stderr);
+    } finally {
+      await cli.stop("SIGINT");
+    }
+  });
+
+  test("reaches a guest whose sshd offers only chacha20-poly1305", async () => {
+    const cli = startCli(["tunnel", "-c", lab.configFile, "-v", "g2"]);
+    try {
+      const [line] = await cli.lines(1);
+      const port = Number(line.split(":").at(-1));
+      const r = await runCommand("ssh", [...sshThroughTunnel(lab, port, "g2"), "echo ok"]);
+      assert.equal(r.stdout.trim(), "ok", r.stderr);
+    } finally {
+      await cli.stop("SIGTERM");
+    }
+  });
+});
+
+describe("proxy", () => {
+  test("OpenSSH with ProxyCommand ssh2vsock proxy logs into the guest", async () => {
+    const r = await runCommand("ssh", [
+      "-F", "/dev/null",
+      "-i", lab.clientKey,
+      "-o", "IdentitiesOnly=yes",
+      "-o", "BatchMode=yes",
+      "-o", `UserKnownHostsFile=${lab.knownHostsFile}`,
+      "-o", "StrictHostKeyChecking=yes",
+      "-o", "HostKeyAlias=g1.lab.test",
+      "-o", `ProxyCommand=${cliShell()} -c ${lab.configFile} proxy %h`,
+      "root@g1",
+      "ip netns identify",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), lab.guests[0].netns);
+  });
+
+  test("vsock%CID form reaches the guest by CID on the configured hypervisor", async () => {
+    const r = await runCommand("ssh", [
+      "-F", "/dev/null",
+      "-i", lab.clientKey,
+      "-o", "IdentitiesOnly=yes",
+      "-o", "BatchMode=yes",
+      "-o", `UserKnownHostsFile=${lab.knownHostsFile}`,
+      "-o", "StrictHostKeyChecking=yes",
+      "-o", "HostKeyAlias=g2.lab.test",
+      "-o", `ProxyCommand=${cliShell()} -c ${lab.configFile} proxy %h`,
+      `root@vsock%${lab.guests[1].cid}`,
+      "ip netns identify",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), lab.guests[1].netns);
+  });
+});

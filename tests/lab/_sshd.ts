@@ -1,0 +1,182 @@
+// One OpenSSH sshd of the lab: its sshd_config text, and the process itself (started with -D
+// so its PID is ours, optionally inside a network namespace, stopped with its sessions).
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, openSync, readFileSync, statSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { alive, descendants, signalAll, sleep, type LabTools } from "./_system.ts";
+
+export interface SshdSpec {
+  /** Directory holding this sshd's config, log and pid file. */
+  dir: string;
+  port: number;
+  /** Private host key paths: one HostKey line each. */
+  hostKeys: string[];
+  authorizedKeysDir: string;
+  /** Restricts the ciphers offered (the `chacha-only` guest). */
+  ciphers?: string[];
+  /** `SetEnv PATH=…` for sessions (the hypervisor's socat wrapper goes first). */
+  sessionPath?: string;
+  /** Network namespace to run in; undefined for the host's. */
+  netns?: string;
+}
+
+/** sshd_config text for `spec`; `features` says which version-dependent options exist. */
+export function sshdConfig(spec: SshdSpec, features: { perSourcePenalties: boolean }): string {
+  const lines = [
+    `# ssh2vsock lab sshd (${spec.netns ? `netns ${spec.netns}` : "hypervisor"})`,
+    `ListenAddress 127.0.0.1:${spec.port}`,
+    ...spec.hostKeys.map((k) => `HostKey ${k}`),
+    `PidFile ${join(spec.dir, "sshd.pid")}`,
+    "LogLevel DEBUG1",
+    "UsePAM no",
+    "PermitRootLogin yes",
+    `AuthorizedKeysFile ${spec.authorizedKeysDir}/%u`,
+    "StrictModes no",
+    "PubkeyAuthentication yes",
+    "PasswordAuthentication yes",
+    "KbdInteractiveAuthentication no",
+    "AllowTcpForwarding yes",
+    "AllowStreamLocalForwarding yes",
+    // Tunnels open one channel per connection; the defaults (10 sessions, 10 pending
+    // connections) are smaller than the concurrency tests use.
+    "MaxSessions 200",
+    "MaxStartups 200",
+    "X11Forwarding no",
+    "PrintMotd no",
+    "Subsystem sftp internal-sftp",
+  ];
+  if (spec.ciphers) lines.push(`Ciphers ${spec.ciphers.join(",")}`);
+  if (spec.sessionPath) lines.push(`SetEnv PATH=${spec.sessionPath}`);
+  // OpenSSH >= 9.8 penalises sources that fail auth; tests fail auth on purpose from 127.0.0.1.
+  if (features.perSourcePenalties) lines.push("PerSourcePenalties no");
+  return lines.join("\n") + "\n";
+}
+
+/** Reads sshd's version (`sshd -V` prints it on stderr) to pick version-dependent options. */
+export function sshdFeatures(versionText: string): { perSourcePenalties: boolean } {
+  const m = /OpenSSH_(\d+)\.(\d+)/.exec(versionText);
+  const version = m ? Number(m[1]) * 100 + Number(m[2]) : 0;
+  return { perSourcePenalties: version >= 908 };
+}
+
+/** A running (or stopped) sshd with a PID the lab owns. */
+export class Sshd {
+  readonly log: string;
+  readonly configFile: string;
+  private child?: ChildProcess;
+  private exited?: Promise<void>;
+
+  constructor(
+    private readonly tools: LabTools,
+    readonly spec: SshdSpec,
+  ) {
+    this.log = join(spec.dir, "sshd.log");
+    this.configFile = join(spec.dir, "sshd_config");
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async writeConfig(features: { perSourcePenalties: boolean }): Promise<void> {
+    await writeFile(this.configFile, sshdConfig(this.spec, features), { mode: 0o600 });
+  }
+
+  /** Starts sshd -D and resolves once its log says it is listening; throws with its log otherwise. */
+  async start(timeoutMs = 10_000): Promise<void> {
+    const offset = sizeOf(this.log);
+    const stderrFile = join(this.spec.dir, "sshd.stderr");
+    const stderrFd = openSync(stderrFile, "a");
+    const sshdArgs = [this.tools.sshd, "-D", "-f", this.configFile, "-E", this.log];
+    // `ip netns exec` execs sshd in place, so the PID we get is sshd's own.
+    const [cmd, args] = this.spec.netns
+      ? [this.tools.ip, ["netns", "exec", this.spec.netns, ...sshdArgs]]
+      : [sshdArgs[0]!, sshdArgs.slice(1)];
+    const child = spawn(cmd, args, { stdio: ["ignore", stderrFd, stderrFd] });
+    closeSync(stderrFd);
+    // The lab must not keep a test process alive by itself; stop() or the exit hook ends sshd.
+    child.unref();
+    this.child = child;
+    let exitedEarly = false;
+    this.exited = new Promise((resolve) => {
+      child.on("exit", () => {
+        exitedEarly = true;
+        resolve();
+      });
+      child.on("error", () => {
+        exitedEarly = true;
+        resolve();
+      });
+    });
+
+    const listening = `Server listening on 127.0.0.1 port ${this.spec.port}.`;
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (readFrom(this.log, offset).includes(listening)) return;
+      if (exitedEarly) break;
+      await sleep(15);
+    }
+    const why = exitedEarly ? "exited" : `was not listening after ${timeoutMs} ms`;
+    await this.stop();
+    const details = [readFrom(this.log, offset), readFrom(stderrFile, 0)].join("\n").trim();
+    throw new Error(`tests/lab: sshd (${this.spec.dir}) ${why}:\n${tail(details, 20)}`);
+  }
+
+  /** Ends sshd and every session it forked (by PID, walked through /proc), and waits for them. */
+  async stop(): Promise<void> {
+    const pid = this.child?.pid;
+    if (pid === undefined || !this.exited) return;
+    const pids = [pid, ...descendants(pid)];
+    signalAll(pids, "SIGTERM");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const done = await Promise.race([
+      this.exited.then(() => true),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 3000))),
+    ]);
+    clearTimeout(timer);
+    if (!done) signalAll(pids, "SIGKILL");
+    await this.exited;
+    // Sessions run in their own sessions (setsid) and may outlive their parent briefly.
+    for (let i = 0; i < 100 && pids.some(alive); i++) {
+      if (i === 50) signalAll(pids.filter(alive), "SIGKILL");
+      await sleep(20);
+    }
+    this.child = undefined;
+    this.exited = undefined;
+  }
+
+  /** Synchronous last-resort kill, for the process exit hook. */
+  killNow(): void {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    signalAll([pid, ...descendants(pid)], "SIGKILL");
+  }
+
+  /** PIDs of sshd and all its descendants right now. */
+  processTree(): number[] {
+    const pid = this.child?.pid;
+    return pid === undefined ? [] : [pid, ...descendants(pid)];
+  }
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+function readFrom(path: string, offset: number): string {
+  try {
+    return readFileSync(path).subarray(offset).toString("utf8");
+  } catch {
+    return "";
+  }
+}
+
+function tail(text: string, lines: number): string {
+  return text.split("\n").slice(-lines).join("\n");
+}
