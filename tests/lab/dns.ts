@@ -10,6 +10,7 @@ import { connect as tlsConnect } from "node:tls";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import dnsPacket, { type DecodedPacket } from "dns-packet";
+import { namedConf, unboundConf } from "./dns-conf.ts";
 
 export interface DnsLabRecord {
   /** A label inside the zone (`web1`) or a full name ending in the zone. */
@@ -77,8 +78,8 @@ export async function startDnsLab(opts: { records: DnsLabRecord[] }): Promise<Dn
       makeZones(bins, dir, opts.records, fqdn),
       makeCertificates(bins.openssl!, dir),
     ]);
-    await writeFile(join(dir, "named.conf"), namedConf(dir, authPort!));
-    await writeFile(join(dir, "unbound.conf"), unboundConf(dir, authPort!, resolverPort!, tlsPort!));
+    await writeFile(join(dir, "named.conf"), namedConf(dir, authPort!, SIGNED, UNSIGNED));
+    await writeFile(join(dir, "unbound.conf"), unboundConf(dir, authPort!, resolverPort!, tlsPort!, SIGNED, UNSIGNED));
     children.push(launch("named", bins.named!, ["-g", "-n", "1", "-4", "-c", join(dir, "named.conf")]));
     children.push(launch("unbound", bins.unbound!, ["-d", "-c", join(dir, "unbound.conf")]));
 
@@ -197,69 +198,6 @@ async function makeCertificates(openssl: string, dir: string): Promise<void> {
     ["x509", "-req", "-in", "resolver.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "resolver.ext", "-out", "resolver.pem"],
     dir,
   );
-}
-
-function namedConf(dir: string, port: number): string {
-  return `options {
-  directory "${dir}";
-  pid-file "${dir}/named.pid";
-  session-keyfile "${dir}/session.key";
-  managed-keys-directory "${dir}";
-  listen-on port ${port} { 127.0.0.1; };
-  listen-on-v6 { none; };
-  recursion no;
-  dnssec-validation no;
-  notify no;
-  allow-transfer { none; };
-};
-controls { };
-zone "${SIGNED}" { type primary; file "${dir}/signed.zone.signed"; };
-zone "${UNSIGNED}" { type primary; file "${dir}/unsigned.zone"; };
-`;
-}
-
-function unboundConf(dir: string, authPort: number, port: number, tlsPort: number): string {
-  return `server:
-  verbosity: 1
-  interface: 127.0.0.1@${port}
-  interface: 127.0.0.1@${tlsPort}
-  port: ${port}
-  tls-port: ${tlsPort}
-  tls-service-key: "${dir}/resolver.key"
-  tls-service-pem: "${dir}/resolver.pem"
-  do-ip6: no
-  do-udp: yes
-  do-tcp: yes
-  so-reuseport: no
-  num-threads: 1
-  username: ""
-  chroot: ""
-  directory: "${dir}"
-  pidfile: "${dir}/unbound.pid"
-  use-syslog: no
-  logfile: ""
-  access-control: 127.0.0.0/8 allow
-  do-not-query-localhost: no
-  module-config: "validator iterator"
-  val-permissive-mode: no
-  harden-dnssec-stripped: yes
-  qname-minimisation: no
-  trust-anchor-file: "${dir}/dsset-${SIGNED}."
-  domain-insecure: "${UNSIGNED}"
-  # Never leave the lab: everything outside lab.test is refused, and test.'s built-in
-  # RFC 6761 local zone is lifted so the stub zones below are used.
-  local-zone: "." refuse
-  local-zone: "test." nodefault
-  local-zone: "lab.test." transparent
-stub-zone:
-  name: "${SIGNED}"
-  stub-addr: 127.0.0.1@${authPort}
-stub-zone:
-  name: "${UNSIGNED}"
-  stub-addr: 127.0.0.1@${authPort}
-remote-control:
-  control-enable: no
-`;
 }
 
 function launch(name: string, file: string, args: string[]) {
