@@ -26,8 +26,8 @@ export interface CliResult {
 }
 
 /** Runs ssh2vsock to completion (killed after `timeoutMs`). */
-export function runCli(args: string[], opts: { env?: Record<string, string>; input?: string | Buffer; timeoutMs?: number; cwd?: string } = {}): Promise<CliResult> {
-  const [cmd, ...pre] = cliCommand();
+export function runCli(args: string[], opts: { env?: Record<string, string>; input?: string | Buffer; timeoutMs?: number; cwd?: string; wrap?: string[] } = {}): Promise<CliResult> {
+  const [cmd, ...pre] = [...(opts.wrap ?? []), ...cliCommand()];
   const child = spawn(cmd, [...pre, ...args], { env: { ...process.env, ...opts.env }, cwd: opts.cwd ?? repoRoot, stdio: ["pipe", "pipe", "pipe"] });
   return collect(child, opts.input, opts.timeoutMs ?? 60_000);
 }
@@ -66,8 +66,8 @@ export interface RunningCli {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startCli(args: string[], opts: { env?: Record<string, string> } = {}): RunningCli {
-  const [cmd, ...pre] = cliCommand();
+export function startCli(args: string[], opts: { env?: Record<string, string>; wrap?: string[] } = {}): RunningCli {
+  const [cmd, ...pre] = [...(opts.wrap ?? []), ...cliCommand()];
   const child = spawn(cmd, [...pre, ...args], { env: { ...process.env, ...opts.env }, cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";

@@ -44,6 +44,7 @@ export async function connectGuest(guest: GuestConfig, pool: HypervisorPool, io:
   for (const w of policy.warnings) io.log({ level: "warn", event: "known-hosts", guest: guest.name, detail: w });
   const relay = await openGuestRelay(guest, pool, io);
   const label = guestLabel(guest);
+  io.log({ level: "debug", event: "connect", guest: guest.name, hop: label, detail: `offering ${policy.algorithms.join(",")}` });
   try {
     const hop = await openHop({
       label,
