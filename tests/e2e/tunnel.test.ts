@@ -4,7 +4,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startLab, type Lab } from "../lab/lab.ts";
 import { cliShell, runCommand, startCli } from "./_cli.ts";
@@ -122,5 +122,28 @@ describe("proxy", () => {
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), lab.guests[1].netns);
+  });
+
+  test("a one-off proxy vsock/CID needs nothing but a qemu+ssh:// --hypervisor URI", async () => {
+    const empty = mkdtempSync(join(lab.dir, "empty-"));
+    const uri = `qemu+ssh://root@127.0.0.1:${lab.hypervisor.port}/system?keyfile=${lab.clientKey}&knownhosts=${lab.knownHostsFile}`;
+    const r = await runCommand(
+      "ssh",
+      [
+        "-F", "/dev/null",
+        "-i", lab.clientKey,
+        "-o", "IdentitiesOnly=yes",
+        "-o", "BatchMode=yes",
+        "-o", `UserKnownHostsFile=${lab.knownHostsFile}`,
+        "-o", "StrictHostKeyChecking=yes",
+        "-o", "HostKeyAlias=g1.lab.test",
+        "-o", `ProxyCommand=${cliShell()} --hypervisor '${uri}' proxy %h`,
+        `root@vsock/${lab.guests[0].cid}`,
+        "ip netns identify",
+      ],
+      { cwd: empty, env: { HOME: empty, XDG_CONFIG_HOME: empty, SSH2VSOCK_CONFIG: "" } },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), lab.guests[0].netns);
   });
 });
