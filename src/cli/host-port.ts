@@ -1,10 +1,12 @@
-// Parses HOST:PORT options (`127.0.0.1:2201`, `[::1]:2201`) into a HostPort.
+// Parses the HOST:PORT command-line options (`--listen`, `--target`) with the same rules as
+// the config's `listen` and `target`, as usage errors.
 import type { HostPort } from "../core/config/types.ts";
+import { HOST_PORT_FORMS, hostPortProblem } from "../core/config/index.ts";
 import { UsageError } from "../core/errors.ts";
 
+/** `--listen` accepts port 0 (any free port); destinations need a real port. */
 export function parseHostPort(text: string, option: string): HostPort {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new UsageError(`${option}: expected HOST:PORT or [IPv6]:PORT, got "${text}"`);
-  return { host: m[1] ?? m[2], port };
+  const parsed = hostPortProblem(text, option === "--listen" ? 0 : 1);
+  if (typeof parsed === "string") throw new UsageError(`${option}: ${parsed} in "${text}"`, { hint: `expected ${HOST_PORT_FORMS}` });
+  return parsed;
 }

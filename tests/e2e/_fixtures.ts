@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Lab } from "../lab/lab.ts";
+import { startCli } from "./_cli.ts";
 
 /** Arguments for a real `ssh` into a lab guest through 127.0.0.1:PORT, verifying the guest's key. */
 export function sshThroughTunnel(lab: Lab, port: number, guest: string, user = "root"): string[] {
@@ -79,5 +80,33 @@ export function readLog(path: string): string {
     return readFileSync(path, "utf8");
   } catch {
     return "";
+  }
+}
+
+/** Arguments for a real `ssh` that reaches a lab guest through `ProxyCommand <proxyCommand>`. */
+export function sshViaProxy(lab: Lab, guestAlias: string, proxyCommand: string, destination: string): string[] {
+  return [
+    "-F", "/dev/null",
+    "-i", lab.clientKey,
+    "-o", "IdentitiesOnly=yes",
+    "-o", "BatchMode=yes",
+    "-o", `UserKnownHostsFile=${lab.knownHostsFile}`,
+    "-o", "StrictHostKeyChecking=yes",
+    "-o", `HostKeyAlias=${guestAlias}.lab.test`,
+    "-o", `ProxyCommand=${proxyCommand}`,
+    destination,
+  ];
+}
+
+/** Opens a tunnel: `ready` once it prints its line (then stops it), else its exit code and stderr. */
+export async function tunnelOutcome(config: string, guest = "g1", extraArgs: string[] = []): Promise<{ ready: boolean; code?: number | null; stderr: string }> {
+  const cli = startCli(["tunnel", "-c", config, ...extraArgs, guest]);
+  try {
+    await cli.lines(1, 30_000);
+    await cli.stop();
+    return { ready: true, stderr: cli.stderr() };
+  } catch {
+    const { code } = await cli.exited;
+    return { ready: false, code, stderr: cli.stderr() };
   }
 }

@@ -4,8 +4,8 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { startLab, type Lab } from "../lab/lab.ts";
-import { runCli, startCli } from "./_cli.ts";
-import { guestBlock, hypervisorBlock, knownHostsFor, writeConfig, writeKnownHosts } from "./_fixtures.ts";
+import { runCli } from "./_cli.ts";
+import { guestBlock, hypervisorBlock, knownHostsFor, tunnelOutcome, writeConfig, writeKnownHosts } from "./_fixtures.ts";
 
 let lab: Lab;
 before(async () => {
@@ -14,18 +14,6 @@ before(async () => {
 after(async () => {
   await lab?.stop();
 });
-
-async function opens(config: string, guest = "g1"): Promise<{ ready: boolean; code?: number | null; stderr: string }> {
-  const cli = startCli(["tunnel", "-c", config, guest]);
-  try {
-    await cli.lines(1, 30_000);
-    await cli.stop();
-    return { ready: true, stderr: cli.stderr() };
-  } catch {
-    const { code } = await cli.exited;
-    return { ready: false, code, stderr: cli.stderr() };
-  }
-}
 
 /** A port on 127.0.0.1 that nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -39,9 +27,9 @@ async function closedPort(): Promise<number> {
 describe("credentials", () => {
   test("password authentication to the guest works, and a wrong password exits 4", async () => {
     const good = writeConfig(lab, "pw-good", hypervisorBlock(lab) + guestBlock(lab, "g1", { ssh_private_key: "", username: `"s2vlab"`, password: JSON.stringify(lab.password) }));
-    assert.equal((await opens(good)).ready, true);
+    assert.equal((await tunnelOutcome(good)).ready, true);
     const bad = writeConfig(lab, "pw-bad", hypervisorBlock(lab) + guestBlock(lab, "g1", { ssh_private_key: "", username: `"s2vlab"`, password: `"not-the-password"` }));
-    const out = await opens(bad);
+    const out = await tunnelOutcome(bad);
     assert.equal(out.code, 4, out.stderr);
     assert.match(out.stderr, /guest g1: authentication failed/);
     assert.ok(!out.stderr.includes("not-the-password"));
@@ -49,7 +37,7 @@ describe("credentials", () => {
 
   test("an encrypted OpenSSH key with its passphrase and a PEM key both authenticate", async () => {
     const enc = writeConfig(lab, "enc", hypervisorBlock(lab, { ssh_private_key: JSON.stringify(lab.clientKeyEncrypted), ssh_private_key_passphrase: JSON.stringify(lab.passphrase) }) + guestBlock(lab, "g1", { ssh_private_key: JSON.stringify(lab.clientKeyPem) }));
-    const out = await opens(enc);
+    const out = await tunnelOutcome(enc);
     assert.equal(out.ready, true, out.stderr);
   });
 

@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { startLab, type Lab } from "../lab/lab.ts";
-import { runCli, startCli } from "./_cli.ts";
-import { fingerprintOf, guestBlock, hypervisorBlock, knownHostsFor, readLog, writeConfig, writeKnownHosts } from "./_fixtures.ts";
+import { runCli } from "./_cli.ts";
+import { fingerprintOf, guestBlock, hypervisorBlock, knownHostsFor, readLog, tunnelOutcome, writeConfig, writeKnownHosts } from "./_fixtures.ts";
 
 let lab: Lab;
 let otherKey: string;
@@ -30,19 +30,6 @@ function configWith(name: string, hvKnownHosts: string, guestKnownHosts: string,
     hypervisorBlock(lab, { known_hosts_file: JSON.stringify(hvKnownHosts) }) +
       guestBlock(lab, guest, { known_hosts_file: JSON.stringify(guestKnownHosts) }),
   );
-}
-
-/** Opens a tunnel; resolves to the exit code and stderr if it fails, or "ready" once it is up. */
-async function tunnelOutcome(config: string, guest = "g1"): Promise<{ ready: boolean; code?: number | null; stderr: string }> {
-  const cli = startCli(["tunnel", "-c", config, "-v", guest]);
-  try {
-    await cli.lines(1, 30_000);
-    await cli.stop();
-    return { ready: true, stderr: cli.stderr() };
-  } catch {
-    const { code } = await cli.exited;
-    return { ready: false, code, stderr: cli.stderr() };
-  }
 }
 
 describe("refusals", () => {

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startLab, type Lab } from "../lab/lab.ts";
 import { cliShell, runCommand, startCli } from "./_cli.ts";
-import { sha256, sshThroughTunnel } from "./_fixtures.ts";
+import { sha256, sshThroughTunnel, sshViaProxy } from "./_fixtures.ts";
 
 let lab: Lab;
 before(async () => {
@@ -91,35 +91,13 @@ describe("tunnel", () => {
 
 describe("proxy", () => {
   test("OpenSSH with ProxyCommand ssh2vsock proxy logs into the guest", async () => {
-    const r = await runCommand("ssh", [
-      "-F", "/dev/null",
-      "-i", lab.clientKey,
-      "-o", "IdentitiesOnly=yes",
-      "-o", "BatchMode=yes",
-      "-o", `UserKnownHostsFile=${lab.knownHostsFile}`,
-      "-o", "StrictHostKeyChecking=yes",
-      "-o", "HostKeyAlias=g1.lab.test",
-      "-o", `ProxyCommand=${cliShell()} -c ${lab.configFile} proxy %h`,
-      "root@g1",
-      "ip netns identify",
-    ]);
+    const r = await runCommand("ssh", [...sshViaProxy(lab, "g1", `${cliShell()} -c ${lab.configFile} proxy %h`, "root@g1"), "ip netns identify"]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), lab.guests[0].netns);
   });
 
   test("vsock%CID form reaches the guest by CID on the configured hypervisor", async () => {
-    const r = await runCommand("ssh", [
-      "-F", "/dev/null",
-      "-i", lab.clientKey,
-      "-o", "IdentitiesOnly=yes",
-      "-o", "BatchMode=yes",
-      "-o", `UserKnownHostsFile=${lab.knownHostsFile}`,
-      "-o", "StrictHostKeyChecking=yes",
-      "-o", "HostKeyAlias=g2.lab.test",
-      "-o", `ProxyCommand=${cliShell()} -c ${lab.configFile} proxy %h`,
-      `root@vsock%${lab.guests[1].cid}`,
-      "ip netns identify",
-    ]);
+    const r = await runCommand("ssh", [...sshViaProxy(lab, "g2", `${cliShell()} -c ${lab.configFile} proxy %h`, `root@vsock%${lab.guests[1].cid}`), "ip netns identify"]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), lab.guests[1].netns);
   });
@@ -129,18 +107,7 @@ describe("proxy", () => {
     const uri = `qemu+ssh://root@127.0.0.1:${lab.hypervisor.port}/system?keyfile=${lab.clientKey}&knownhosts=${lab.knownHostsFile}`;
     const r = await runCommand(
       "ssh",
-      [
-        "-F", "/dev/null",
-        "-i", lab.clientKey,
-        "-o", "IdentitiesOnly=yes",
-        "-o", "BatchMode=yes",
-        "-o", `UserKnownHostsFile=${lab.knownHostsFile}`,
-        "-o", "StrictHostKeyChecking=yes",
-        "-o", "HostKeyAlias=g1.lab.test",
-        "-o", `ProxyCommand=${cliShell()} --hypervisor '${uri}' proxy %h`,
-        `root@vsock/${lab.guests[0].cid}`,
-        "ip netns identify",
-      ],
+      [...sshViaProxy(lab, "g1", `${cliShell()} --hypervisor '${uri}' proxy %h`, `root@vsock/${lab.guests[0].cid}`), "ip netns identify"],
       { cwd: empty, env: { HOME: empty, XDG_CONFIG_HOME: empty, SSH2VSOCK_CONFIG: "" } },
     );
     assert.equal(r.code, 0, r.stderr);

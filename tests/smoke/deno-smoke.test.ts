@@ -4,7 +4,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { startLab, type Lab } from "../lab/lab.ts";
 import { cliCommand, cliShell, runCli, runCommand, startCli } from "../e2e/_cli.ts";
-import { sshThroughTunnel } from "../e2e/_fixtures.ts";
+import { sshThroughTunnel, sshViaProxy } from "../e2e/_fixtures.ts";
 
 let lab: Lab;
 before(async () => {
@@ -37,18 +37,7 @@ for (const guest of ["g1", "g2"]) {
 }
 
 test("OpenSSH logs in with ProxyCommand ssh2vsock proxy %h", async () => {
-  const r = await runCommand("ssh", [
-    "-F", "/dev/null",
-    "-i", lab.clientKey,
-    "-o", "IdentitiesOnly=yes",
-    "-o", "BatchMode=yes",
-    "-o", `UserKnownHostsFile=${lab.knownHostsFile}`,
-    "-o", "StrictHostKeyChecking=yes",
-    "-o", "HostKeyAlias=g1.lab.test",
-    "-o", `ProxyCommand=${cliShell()} -c ${lab.configFile} proxy %h`,
-    "root@g1",
-    "echo through-deno",
-  ]);
+  const r = await runCommand("ssh", [...sshViaProxy(lab, "g1", `${cliShell()} -c ${lab.configFile} proxy %h`, "root@g1"), "echo through-deno"]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), "through-deno");
 });
