@@ -52,7 +52,8 @@ export function translateSshError(err: unknown, trace: HandshakeTrace, overStrea
     });
   }
   if ((e?.code && UNREACHABLE_CODES.has(e.code)) || e?.level === "client-socket" || e?.level === "client-dns") {
-    return new UnreachableError(`${trace.label}: ${e.code ? `${e.code}: ` : ""}${msg.replace(/^(connect |getaddrinfo )?\w+ /, (m) => m)}`, {
+    // node's messages already carry the code: "connect ECONNREFUSED 127.0.0.1:22".
+    return new UnreachableError(`${trace.label}: ${e.code && !msg.includes(e.code) ? `${e.code}: ` : ""}${msg}`, {
       hint: "check the hypervisor's hostname and port and that its sshd is running",
     });
   }
