@@ -9,6 +9,9 @@ import { registerProxy } from "./cli/proxy.ts";
 import { registerConfig } from "./cli/config.ts";
 import { registerGenerators } from "./cli/generators.ts";
 import { registerKeyscan } from "./cli/keyscan.ts";
+import { registerDoctor } from "./cli/doctor.ts";
+import { registerSshConfig } from "./cli/ssh-config.ts";
+import { registerCompletions } from "./cli/completions.ts";
 
 /** Builds the declared command tree (also the source of completion scripts). */
 export function buildProgram(): Command {
@@ -27,6 +30,9 @@ export function buildProgram(): Command {
   registerConfig(program, globals);
   registerGenerators(program);
   registerKeyscan(program, globals);
+  registerDoctor(program, globals);
+  registerSshConfig(program, globals);
+  registerCompletions(program, globals);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

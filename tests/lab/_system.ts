@@ -15,6 +15,7 @@ export interface LabTools {
   openssl: string;
   useradd: string;
   getent: string;
+  virsh: string;
 }
 
 const required: Array<[keyof LabTools, string, string]> = [
@@ -25,6 +26,7 @@ const required: Array<[keyof LabTools, string, string]> = [
   ["openssl", "openssl", "openssl"],
   ["useradd", "useradd", "passwd"],
   ["getent", "getent", "libc-bin"],
+  ["virsh", "virsh", "libvirt-clients"],
 ];
 
 /** Absolute path of `name` on PATH or in the sbin directories root's PATH may lack. */

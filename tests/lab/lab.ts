@@ -13,6 +13,11 @@ import { socatWrapperScript } from "./_socat_wrapper.ts";
 import { freePort, requireLabTools, run, settleAll, type LabTools } from "./_system.ts";
 import { Cleanup } from "./_cleanup.ts";
 import { labConfigToml } from "./_config_file.ts";
+import { startBridges, writeVirsh, type LabLibvirt, type LabSockets } from "./_transports.ts";
+
+export type { LabDomain } from "./_virsh_wrapper.ts";
+export type { LabLibvirt, LabSockets } from "./_transports.ts";
+export { GARBAGE_REPLY } from "./_unix_bridges.ts";
 
 export type GuestVariant = "default" | "chacha-only" | "rsa-only" | "not-listening";
 
@@ -50,6 +55,15 @@ export interface Lab {
   password: string;
   knownHostsFile: string;
   configFile: string;
+  /**
+   * The hypervisor's stand-ins (`socat` for vsock, `virsh` for libvirt): first on the hypervisor
+   * sessions' PATH; put it first on PATH to run ssh2vsock in local mode against the lab.
+   */
+  binDir: string;
+  /** Unix sockets on the hypervisor side (hypervisor and local mode alike), absolute paths. */
+  sockets: LabSockets;
+  /** Domains the lab's virsh knows: qemu:///system has each guest by name, session as `s-NAME`. */
+  libvirt: LabLibvirt;
   stop(): Promise<void>;
   /** Stops the hypervisor sshd (dropping every open connection) and starts it on the same port. */
   restartHypervisor(): Promise<void>;
@@ -136,6 +150,8 @@ async function build(
   const cids = new Map(specs.map((g) => [g.cid, g.netns] as [number, string]));
   await writeFile(wrapper, socatWrapperScript({ realSocat: tools.socat, ip: tools.ip, cids }));
   await chmod(wrapper, 0o755);
+  const libvirt = await writeVirsh(tools, dir, specs);
+  const sockets = await startBridges(tools, id, specs, cleanup);
 
   const guestSshds = specs.map((g, i) => {
     if (g.variant === "not-listening") return undefined;
@@ -206,6 +222,9 @@ async function build(
     password,
     knownHostsFile,
     configFile,
+    binDir: join(dir, "bin"),
+    sockets,
+    libvirt,
     stop: () => cleanup.run(),
     restartHypervisor: async () => {
       await hv.stop();

@@ -22,6 +22,8 @@ export interface CommandStream {
 export interface CommandRunner {
   /** `hypervisor 127.0.0.1:2222` or `local host`. */
   readonly where: string;
+  /** True when commands run on this machine: Unix sockets are then opened directly. */
+  readonly local?: boolean;
   run(argv: string[]): Promise<CommandStream>;
 }
 
@@ -31,6 +33,7 @@ const STDERR_LIMIT = 8192;
 export function remoteRunner(hop: SshHop): CommandRunner {
   return {
     where: hop.label,
+    local: false,
     async run(argv) {
       let ch: ClientChannel;
       try {
@@ -58,6 +61,7 @@ export function remoteRunner(hop: SshHop): CommandRunner {
 export function localRunner(): CommandRunner {
   return {
     where: "local host",
+    local: true,
     run(argv) {
       return new Promise((resolve, reject) => {
         const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
@@ -70,6 +74,7 @@ export function localRunner(): CommandRunner {
           reject(
             new RelayError(`local host: cannot run \`${argv[0]}\`: ${e.code === "ENOENT" ? "not found" : e.message}`, {
               hint: e.code === "ENOENT" ? `install ${argv[0]} (Debian: apt-get install ${argv[0]})` : undefined,
+              cause: e,
             }),
           );
         });

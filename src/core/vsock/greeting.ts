@@ -4,11 +4,20 @@ import type { CommandStream } from "./command-stream.ts";
 import { RelayError } from "../errors.ts";
 import { explainSocatFailure } from "./socat-errors.ts";
 
+/** Names the cause of a relay that ended early, from its stderr and exit status. */
+export type ExplainFailure = (label: string, stderr: string, exitCode: number | null) => RelayError;
+
 /**
  * Resolves once the stream has produced data (which is pushed back for the next reader);
- * rejects with a RelayError naming the cause when the command ends or `timeoutMs` passes first.
+ * rejects with a RelayError naming the cause (by `explain`, socat's vsock reasons by default)
+ * when the command ends or `timeoutMs` passes first.
  */
-export function awaitGreeting(cmd: CommandStream, label: string, timeoutMs: number): Promise<void> {
+export function awaitGreeting(
+  cmd: CommandStream,
+  label: string,
+  timeoutMs: number,
+  explain: ExplainFailure = explainSocatFailure,
+): Promise<void> {
   const { stream } = cmd;
   return new Promise<void>((resolve, reject) => {
     let done = false;
@@ -33,10 +42,13 @@ export function awaitGreeting(cmd: CommandStream, label: string, timeoutMs: numb
     const onEnd = () => {
       // stderr and the exit status may arrive just after the stream ends: wait for the exit.
       void Promise.race([cmd.exited, delay(1000)]).then((code) =>
-        finish(explainSocatFailure(label, cmd.stderr(), typeof code === "number" ? code : null)),
+        finish(explain(label, cmd.stderr(), typeof code === "number" ? code : null)),
       );
     };
-    const onError = (e: Error) => finish(new RelayError(`${label}: ${e.message}`));
+    // A local child's Duplex reports the early end as ERR_STREAM_PREMATURE_CLOSE: that is an
+    // end like any other, and socat's stderr says why.
+    const onError = (e: Error & { code?: string }) =>
+      e.code === "ERR_STREAM_PREMATURE_CLOSE" ? onEnd() : finish(new RelayError(`${label}: ${e.message}`));
     const timer = setTimeout(
       () =>
         finish(
@@ -50,6 +62,8 @@ export function awaitGreeting(cmd: CommandStream, label: string, timeoutMs: numb
     stream.once("end", onEnd);
     stream.once("close", onEnd);
     stream.once("error", onError);
+    // A stream paused by an earlier step (the hybrid vsock handshake) stays paused otherwise.
+    stream.resume();
   });
 }
 

@@ -1,0 +1,48 @@
+// Writes (as opposed to generates, CONVENTIONS.md rule 6) one known_hosts line: the file is
+// replaced atomically by a temporary file beside it, existing bytes kept exactly as they were.
+import { randomBytes } from "node:crypto";
+import { dirname, basename, join } from "node:path";
+import { OperationError } from "../errors.ts";
+
+/** The file operations the append needs; node:fs in production, an in-memory map in tests. */
+export interface KnownHostsFs {
+  /** The file's bytes, or undefined when it does not exist. */
+  read(path: string): Buffer | undefined;
+  /** Creates `path` exclusively with `mode` and writes `data` to it (and flushes it to disk). */
+  writeNew(path: string, data: Buffer, mode: number): void;
+  rename(from: string, to: string): void;
+  remove(path: string): void;
+  /** Creates a directory and its parents with `mode` when missing. */
+  mkdirp(path: string, mode: number): void;
+}
+
+/**
+ * Appends `line` to the known_hosts file at `path`, creating it (mode 0600, directory 0700)
+ * when missing. The new file is written beside the old one and renamed over it, so a reader
+ * sees the old file or the new one, never half of either; the result has mode 0600.
+ * @example appendKnownHostsLine(nodeKnownHostsFs(), "/root/.ssh/known_hosts", knownHostsLine(key, "web1", { hash: true }))
+ */
+export function appendKnownHostsLine(fs: KnownHostsFs, path: string, line: string): void {
+  if (/[\r\n]/.test(line)) throw new OperationError("known-hosts-write", `refusing to write a known_hosts line with a line break to ${path}`);
+  const dir = dirname(path);
+  const temp = join(dir, `.${basename(path)}.ssh2vsock-${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    fs.mkdirp(dir, 0o700);
+    const old = fs.read(path) ?? Buffer.alloc(0);
+    // A last line without its newline stays byte-for-byte; the new line starts on its own line.
+    const separator = old.length > 0 && old[old.length - 1] !== 0x0a ? "\n" : "";
+    fs.writeNew(temp, Buffer.concat([old, Buffer.from(`${separator}${line}\n`, "utf8")]), 0o600);
+    fs.rename(temp, path);
+  } catch (e) {
+    try {
+      fs.remove(temp);
+    } catch {
+      // The temporary file was never created, or is already gone.
+    }
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new OperationError("known-hosts-write", `cannot add the host key to ${path}: ${code}`, {
+      hint: "check that the directory is writable, or add the line yourself (ssh2vsock keyscan --hash)",
+      cause: e,
+    });
+  }
+}

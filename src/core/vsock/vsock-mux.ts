@@ -1,0 +1,125 @@
+// The hybrid vsock handshake (Firecracker's and Cloud Hypervisor's docs/vsock.md): on the VMM's
+// Unix socket, send `CONNECT <port>\n` and require `OK <n>\n` before the guest's stream begins.
+import type { CommandStream } from "./command-stream.ts";
+import type { ExplainFailure } from "./greeting.ts";
+import { RelayError } from "../errors.ts";
+
+/** A reply line longer than this is not the VMM speaking. */
+const MAX_REPLY = 128;
+
+const GUEST_FIXES =
+  "in the guest, listen on vsock: systemd >= 256 systemd-ssh-generator, a socket unit with ListenStream=vsock::22, or `socat VSOCK-LISTEN:22,reuseaddr,fork TCP:localhost:22`";
+
+/**
+ * Shows received bytes safely in one line: printable ASCII as is, the rest as \xNN, truncated.
+ * @example printable(Buffer.from("ERR\x01\n")) // '"ERR\\x01\\n"'
+ */
+export function printable(data: Buffer, limit = 60): string {
+  let out = "";
+  for (const b of data.subarray(0, limit)) {
+    if (b === 0x0a) out += "\\n";
+    else if (b === 0x0d) out += "\\r";
+    else if (b === 0x22 || b === 0x5c) out += `\\${String.fromCharCode(b)}`;
+    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
+    else out += `\\x${b.toString(16).padStart(2, "0")}`;
+  }
+  return `"${out}"${data.length > limit ? ` (${data.length - limit} more bytes)` : ""}`;
+}
+
+/** What a reply line means: accepted (with the host-side port the VMM chose) or not. */
+export function parseMuxReply(line: string): { ok: true; hostPort: number } | { ok: false } {
+  const m = /^OK ([0-9]{1,10})$/.exec(line);
+  return m ? { ok: true, hostPort: Number(m[1]) } : { ok: false };
+}
+
+export interface MuxHandshake {
+  /** Names the guest in messages. */
+  label: string;
+  /** Guest vsock port to CONNECT to. */
+  port: number;
+  timeoutMs: number;
+  /** Explains a stream that ended before any reply (socat could not open the socket, …). */
+  explainEarlyEnd: ExplainFailure;
+}
+
+/**
+ * Performs the handshake on a freshly opened socket stream. Bytes after the `OK` line belong to
+ * the guest's SSH and are pushed back; the stream is left paused for the next reader to resume.
+ * Rejects with RelayError (exit 6).
+ */
+export function muxConnect(cmd: CommandStream, h: MuxHandshake): Promise<void> {
+  const { stream } = cmd;
+  return new Promise<void>((resolve, reject) => {
+    let received = Buffer.alloc(0);
+    let done = false;
+    const finish = (err?: Error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      stream.removeListener("data", onData);
+      stream.removeListener("end", onEnd);
+      stream.removeListener("close", onEnd);
+      stream.removeListener("error", onError);
+      if (err) {
+        cmd.kill();
+        reject(err);
+      } else resolve();
+    };
+    const garbage = () =>
+      new RelayError(`${h.label}: the hybrid vsock socket answered ${printable(received)} instead of "OK <port>"`, {
+        hint: received.subarray(0, 4).toString("latin1") === "SSH-"
+          ? "that socket carries SSH directly: use unix/PATH (unix_socket) instead of vsock-mux/PATH"
+          : "is PATH the VMM's hybrid vsock socket (Firecracker's uds_path, Cloud Hypervisor's --vsock socket=)?",
+      });
+    const onData = (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      const nl = received.indexOf(0x0a);
+      if (nl === -1) {
+        if (received.length > MAX_REPLY) finish(garbage());
+        return;
+      }
+      const line = received.subarray(0, nl).toString("latin1").replace(/\r$/, "");
+      if (!parseMuxReply(line).ok) return finish(garbage());
+      stream.pause();
+      const rest = received.subarray(nl + 1);
+      if (rest.length > 0) stream.unshift(rest);
+      finish();
+    };
+    const onEnd = () => {
+      if (received.length > 0) return finish(garbage());
+      // stderr and the exit status may arrive just after the stream ends: wait for the exit.
+      void Promise.race([cmd.exited, delay(1000)]).then((code) => {
+        const stderr = cmd.stderr().trim();
+        if (stderr || (typeof code === "number" && code !== 0)) {
+          return finish(h.explainEarlyEnd(h.label, stderr, typeof code === "number" ? code : null));
+        }
+        finish(
+          new RelayError(`${h.label}: the hybrid vsock socket refused CONNECT ${h.port} (closed without a reply)`, {
+            hint: `nothing is listening on vsock port ${h.port} in the guest; ${GUEST_FIXES}`,
+          }),
+        );
+      });
+    };
+    const onError = (e: Error) => finish(new RelayError(`${h.label}: ${e.message}`));
+    const timer = setTimeout(
+      () =>
+        finish(
+          new RelayError(
+            `${h.label}: no reply to CONNECT ${h.port} within ${Math.round(h.timeoutMs / 1000)} s` +
+              (received.length > 0 ? ` (received ${printable(received)})` : ""),
+            { hint: "is PATH the VMM's hybrid vsock socket, and is the VM running?" },
+          ),
+        ),
+      h.timeoutMs,
+    );
+    stream.on("data", onData);
+    stream.once("end", onEnd);
+    stream.once("close", onEnd);
+    stream.once("error", onError);
+    stream.write(`CONNECT ${h.port}\n`);
+  });
+}
+
+function delay(ms: number): Promise<undefined> {
+  return new Promise((r) => setTimeout(r, ms, undefined).unref?.());
+}
