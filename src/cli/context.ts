@@ -20,23 +20,30 @@ export interface CliContext {
   resolve(target: string, opts?: { port?: number }): GuestConfig;
 }
 
-/** Loads the configuration (search path of DESIGN.md) and builds the engine I/O. */
-export function cliContext(opts: GlobalOptions): CliContext {
-  const env = process.env as Record<string, string | undefined>;
-  const home = os.homedir();
-  const loaded = loadConfig({
+/** Reads the configuration from the search path of DESIGN.md (or -c FILE). */
+export function loadConfiguration(opts: GlobalOptions): LoadedConfig {
+  return loadConfig({
     explicit: opts.config,
-    env,
+    env: process.env as Record<string, string | undefined>,
     cwd: process.cwd(),
-    home,
+    home: os.homedir(),
     readFile: (p: string) => readFileSync(p, "utf8"),
     exists: (p: string) => existsSync(p),
   });
-  const io = nodeEngineIO(makeLogger(opts.verbose ?? 0, opts.logFormat ?? "human"));
+}
+
+/** Resolves a target against a loaded configuration and the --hypervisor override. */
+export function resolveWith(opts: GlobalOptions, loaded: LoadedConfig, target: string, port?: number): GuestConfig {
+  const env = process.env as Record<string, string | undefined>;
+  return resolveTarget(target, loaded, { hypervisorOverride: opts.hypervisor, port, env, home: os.homedir(), exists: (p: string) => existsSync(p) });
+}
+
+/** Loads the configuration and builds the engine I/O with the stderr logger. */
+export function cliContext(opts: GlobalOptions): CliContext {
+  const loaded = loadConfiguration(opts);
   return {
     loaded,
-    io,
-    resolve: (target, o = {}) =>
-      resolveTarget(target, loaded, { hypervisorOverride: opts.hypervisor, port: o.port, env, home, exists: (p: string) => existsSync(p) }),
+    io: nodeEngineIO(makeLogger(opts.verbose ?? 0, opts.logFormat ?? "human")),
+    resolve: (target, o = {}) => resolveWith(opts, loaded, target, o.port),
   };
 }

@@ -1,18 +1,15 @@
 // `ssh2vsock doctor [TARGET]`: runs the checks of src/core/doctor and prints them; on a terminal
 // with spinners, a guest picker, and a yes/no question before an unknown host key is recorded.
-import os from "node:os";
-import { existsSync, readFileSync } from "node:fs";
 import type { Writable } from "node:stream";
 import type { Command } from "commander";
 import * as clack from "@clack/prompts";
 import pc from "picocolors";
-import { loadConfig, resolveTarget } from "../core/config/index.ts";
 import type { LoadedConfig } from "../core/config/types.ts";
 import { nodeEngineIO } from "../core/engine-io.ts";
 import { ExitCode, OperationError, Ssh2vsockError } from "../core/errors.ts";
 import { nodeKnownHostsFs, runDoctor, type CheckResult, type DoctorDeps, type DoctorProgress, type TrustRequest } from "../core/doctor/index.ts";
 import { describeTransport } from "../core/vsock/open-guest-stream.ts";
-import type { GlobalOptions } from "./context.ts";
+import { loadConfiguration, resolveWith, type GlobalOptions } from "./context.ts";
 import { makeLogger } from "./logger.ts";
 
 interface DoctorOptions {
@@ -43,14 +40,13 @@ export function registerDoctor(program: Command, globals: () => GlobalOptions): 
     .action(async (target: string | undefined, opts: DoctorOptions) => {
       const g = globals();
       const env = process.env as Record<string, string | undefined>;
-      const home = os.homedir();
       // The UI goes where the report does not: stderr when stdout carries JSON.
       const ui: Writable & { isTTY?: boolean } = opts.json ? process.stderr : process.stdout;
       const interactive = opts.input !== false && process.stdin.isTTY === true && ui.isTTY === true;
       const color = pc.createColors(ui.isTTY === true && !env.NO_COLOR);
       let cached: LoadedConfig | undefined;
       const load = (): LoadedConfig =>
-        (cached ??= loadConfig({ explicit: g.config, env, cwd: process.cwd(), home, readFile: (p) => readFileSync(p, "utf8"), exists: existsSync }));
+        (cached ??= loadConfiguration(g));
 
       if (target === undefined && interactive) target = await pickGuest(load, ui);
 
@@ -59,8 +55,7 @@ export function registerDoctor(program: Command, globals: () => GlobalOptions): 
       const deps: DoctorDeps = {
         io: nodeEngineIO(makeLogger(g.verbose ?? 0, g.logFormat ?? "human")),
         load,
-        resolve: (t, loaded) =>
-          resolveTarget(t, loaded, { hypervisorOverride: g.hypervisor, env, home, exists: existsSync }),
+        resolve: (t, loaded) => resolveWith(g, loaded, t),
       };
       if (interactive) {
         deps.knownHostsFs = nodeKnownHostsFs();
