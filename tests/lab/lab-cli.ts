@@ -1,6 +1,8 @@
 // `npm run lab`: starts a lab for manual exploration, prints where everything is and the
 // commands to try, and tears it down on SIGINT/SIGTERM.
 
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { startLab, type GuestVariant, type LabOptions } from "./lab.ts";
 
 const usage = `usage: bun tests/lab/lab-cli.ts [--guests N] [--variant gN=default|chacha-only|rsa-only|not-listening]...`;
@@ -35,19 +37,23 @@ async function main(): Promise<void> {
   const ssh = `ssh -F /dev/null -o UserKnownHostsFile=${lab.knownHostsFile} -o StrictHostKeyChecking=yes -i ${lab.clientKey}`;
   const first = lab.guests.find((g) => g.listening);
   const name = first?.name ?? "g1";
+  const secretsFile = join(lab.dir, "secrets.txt");
+  writeFileSync(secretsFile, `passphrase ${lab.passphrase}\npassword ${lab.passwordUser} ${lab.password}\n`, { mode: 0o600 });
   const lines = [
     `lab ready in ${Date.now() - started} ms: ${lab.dir}`,
     "",
     `config       ${lab.configFile}`,
     `known_hosts  ${lab.knownHostsFile}`,
     `client keys  ${lab.clientKey} (plain), ${lab.clientKeyEncrypted} (passphrase), ${lab.clientKeyPem} (PEM)`,
-    `passphrase   ${lab.passphrase}`,
-    `guest user   ${lab.passwordUser} / ${lab.password}`,
+    `secrets      ${secretsFile} (mode 0600: the key passphrase and ${lab.passwordUser}'s guest password)`,
     `hypervisor   root@127.0.0.1:${hv.port} (sshd pid ${hv.pid}, log ${hv.sshdLog})`,
     ...lab.guests.map(
       (g) =>
         `guest ${g.name}     cid ${g.cid}, netns ${g.netns}, ${g.listening ? `sshd log ${g.sshdLog}` : "nothing listening"}`,
     ),
+    `unix/        ${Object.values(lab.sockets.ssh).join(", ")}`,
+    `vsock-mux/   ${Object.values(lab.sockets.mux).join(", ")}`,
+    `qemu/        ${lab.libvirt.system.map((d) => d.name).join(", ")} (system), ${lab.libvirt.session.map((d) => d.name).join(", ")} (session), ${lab.libvirt.noVsock} (no vsock)`,
     "",
     "try:",
     `  ${ssh} -p ${hv.port} root@127.0.0.1 socat - VSOCK-CONNECT:${first?.cid ?? 3}:22 </dev/null`,
