@@ -9,6 +9,7 @@ import { registerProxy } from "./cli/proxy.ts";
 import { registerConfig } from "./cli/config.ts";
 import { registerGenerators } from "./cli/generators.ts";
 import { registerKeyscan } from "./cli/keyscan.ts";
+import { registerRun } from "./cli/run.ts";
 import { registerDoctor } from "./cli/doctor.ts";
 import { registerSshConfig } from "./cli/ssh-config.ts";
 import { registerCompletions } from "./cli/completions.ts";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerConfig(program, globals);
   registerGenerators(program);
   registerKeyscan(program, globals);
+  registerRun(program, globals);
   registerDoctor(program, globals);
   registerSshConfig(program, globals);
   registerCompletions(program, globals);
@@ -40,22 +42,27 @@ export function buildProgram(): Command {
   return program;
 }
 
-function report(err: unknown): number {
+function report(err: unknown, format: string): number {
   if (err instanceof CommanderError) {
     // Help and version end with a CommanderError too; their exit code is 0.
     return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
-  if (err instanceof Ssh2vsockError) {
-    const lines = [`ssh2vsock: ${err.message}`];
-    if (err instanceof ConfigError) for (const p of err.problems) lines.push(`  ${formatProblem(p)}`);
-    if (err.hint) lines.push(`hint: ${err.hint}`);
+  const known = err instanceof Ssh2vsockError ? err : undefined;
+  const message = known ? known.message : `unexpected error: ${(err as Error)?.message ?? String(err)}`;
+  const details = known instanceof ConfigError ? known.problems.map(formatProblem) : [];
+  if (format === "json") {
+    // Log shippers read stderr line by line: the final error is one JSON object like the rest.
+    // Same keys as every other log line; problems and the hint ride in `detail`.
+    const detail = [message, ...details].join("; ") + (known?.hint ? ` (hint: ${known.hint})` : "");
+    const line = { time: new Date().toISOString(), level: "error", event: known?.code ?? "unexpected", guest: null, hop: null, detail };
+    process.stderr.write(JSON.stringify(line) + "\n");
+  } else {
+    const lines = [`ssh2vsock: ${message}`, ...details.map((d) => `  ${d}`)];
+    if (known?.hint) lines.push(`hint: ${known.hint}`);
     process.stderr.write(lines.join("\n") + "\n");
-    return err.exitCode;
   }
-  const e = err as Error;
-  process.stderr.write(`ssh2vsock: unexpected error: ${e?.message ?? String(err)}\n`);
-  if (process.env.SSH2VSOCK_DEBUG) process.stderr.write(`${e?.stack}\n`);
-  return ExitCode.failure;
+  if (!known && process.env.SSH2VSOCK_DEBUG) process.stderr.write(`${(err as Error)?.stack}\n`);
+  return known ? known.exitCode : ExitCode.failure;
 }
 
 function formatProblem(p: ConfigError["problems"][number]): string {
@@ -64,11 +71,12 @@ function formatProblem(p: ConfigError["problems"][number]): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
   try {
-    await buildProgram().parseAsync(argv);
+    await program.parseAsync(argv);
     return ExitCode.ok;
   } catch (err) {
-    return report(err);
+    return report(err, program.opts<{ logFormat?: string }>().logFormat ?? "human");
   }
 }
 

@@ -3,14 +3,15 @@
 import type { Command } from "commander";
 import { UsageError } from "../core/errors.ts";
 import type { GuestConfig } from "../core/config/types.ts";
+import { DEFAULTS } from "../core/config/schema.ts";
 import { HypervisorPool } from "../core/tunnel/hypervisor-pool.ts";
 import { openTunnel, type TunnelHandle } from "../core/tunnel/tunnel.ts";
 import { cliContext, type GlobalOptions } from "./context.ts";
 import { nextSignal } from "./signals.ts";
 import { parseHostPort } from "./host-port.ts";
 
-/** How long SIGTERM lets open connections finish (DESIGN.md shutdown_timeout default). */
-const SHUTDOWN_GRACE_MS = 10_000;
+/** How long SIGTERM lets open connections finish (`shutdown_timeout`, default 10 s). */
+const graceOf = (g: GuestConfig): number => g.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutSeconds * 1000;
 
 interface TunnelOptions {
   listen?: string;
@@ -69,7 +70,7 @@ export function registerTunnel(program: Command, globals: () => GlobalOptions): 
       }
       const sig = await nextSignal(["SIGINT", "SIGTERM"]);
       ctx.io.log({ level: "info", event: "shutdown", detail: sig });
-      await Promise.all(tunnels.map((t) => t.close(sig === "SIGTERM" ? SHUTDOWN_GRACE_MS : 0)));
+      await Promise.all(tunnels.map((t, i) => t.close(sig === "SIGTERM" ? graceOf(guests[i]) : 0)));
       await pool.close();
     });
 }

@@ -231,6 +231,18 @@ const cases: Array<{ rule: string; toml: string; path: string; message: RegExp }
     path: "guests.web1",
     message: /^wrong type: expected a table, found a string$/,
   },
+  {
+    rule: "a negative shutdown_timeout",
+    toml: `${HV}\n[guests.web1]\ncid = 3\nhostname = "web1.example.com"\nshutdown_timeout = -1\n`,
+    path: "guests.web1.shutdown_timeout",
+    message: /shutdown_timeout must be 0 or more seconds/,
+  },
+  {
+    rule: "a connect_timeout of zero",
+    toml: `${HV.replace("[hypervisor]", "[hypervisor]\nconnect_timeout = 0")}`,
+    path: "hypervisor.connect_timeout",
+    message: /connect_timeout must be more than 0 seconds/,
+  },
 ];
 
 describe("config validation rules", () => {

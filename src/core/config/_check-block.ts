@@ -95,6 +95,8 @@ function valueProblem(name: string, value: unknown): string | undefined {
       return (value as number) >= 0 ? undefined : "keepalive_interval must be 0 (off) or more seconds";
     case "keepalive_count_max":
       return (value as number) >= 1 ? undefined : "keepalive_count_max must be at least 1";
+    case "shutdown_timeout":
+      return (value as number) >= 0 ? undefined : "shutdown_timeout must be 0 or more seconds";
     case "hostname":
     case "username":
     case "vsock_mux":

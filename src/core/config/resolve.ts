@@ -203,6 +203,9 @@ export function resolveGuest(
     hop,
     listen: parseAddress(guest.listen, DEFAULTS.listen, 0, `${path}.listen`),
     target: parseAddress(guest.target, DEFAULTS.target, 1, `${path}.target`),
+    shutdownTimeoutMs: Math.round(
+      Math.max(0, pick<number>([{ path, attrs: guest }, ...chain.blocks], "shutdown_timeout") ?? DEFAULTS.shutdownTimeoutSeconds) * 1000,
+    ),
     hypervisor: resolveHypervisor(chain, ctx),
   };
 }

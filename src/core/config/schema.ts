@@ -65,6 +65,7 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
   { name: "hypervisor", type: "hypervisor", levels: GUEST, group: "transport", inherit: "none" },
   { name: "listen", type: "string", levels: GUEST, group: "tunnel", inherit: "none" },
   { name: "target", type: "string", levels: GUEST, group: "tunnel", inherit: "none" },
+  { name: "shutdown_timeout", type: "number", levels: HOP, group: "tunnel", inherit: "attribute" },
   { name: "local", type: "boolean", levels: HYPERVISOR, group: "transport", inherit: "attribute" },
   { name: "socat", type: "string", levels: HYPERVISOR, group: "transport", inherit: "attribute" },
 ];
@@ -101,6 +102,7 @@ export const DEFAULTS = {
   connectTimeoutSeconds: 15,
   keepaliveIntervalSeconds: 15,
   keepaliveCountMax: 3,
+  shutdownTimeoutSeconds: 10,
   listen: { host: "127.0.0.1", port: 0 },
   target: { host: "127.0.0.1", port: 22 },
 } as const;

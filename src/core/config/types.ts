@@ -78,6 +78,8 @@ export interface GuestConfig {
   listen: HostPort;
   /** Tunnel exit on the guest; default 127.0.0.1:22. */
   target: HostPort;
+  /** `shutdown_timeout` in ms: how long SIGTERM lets open connections finish (default 10 000). */
+  shutdownTimeoutMs?: number;
   hypervisor: HypervisorConfig;
 }
 

@@ -11,6 +11,10 @@ import type { HypervisorPool } from "./hypervisor-pool.ts";
 
 export interface GuestSession {
   readonly hop: SshHop;
+  /** Whether the guest hop is still connected. */
+  readonly isOpen: boolean;
+  /** Resolves when the guest hop has ended (its own failure, or the hypervisor's). */
+  readonly closed: Promise<void>;
   close(): void;
 }
 
@@ -27,6 +31,7 @@ export async function openGuestRelay(guest: GuestConfig, pool: HypervisorPool, i
     socat: guest.hypervisor.socat,
     label,
     timeoutMs: hopTiming(guest.hop).readyTimeoutMs,
+    debug: (detail) => io.log({ level: "debug", event: "relay", guest: guest.name, hop: runner.where, detail }),
   });
 }
 
@@ -60,6 +65,10 @@ export async function connectGuest(guest: GuestConfig, pool: HypervisorPool, io:
     void hop.closed.then(() => relay.kill());
     return {
       hop,
+      get isOpen() {
+        return hop.isOpen;
+      },
+      closed: hop.closed,
       close: () => {
         hop.close();
         relay.kill();

@@ -6,6 +6,7 @@ import { openHop, type SshHop } from "../ssh/hop.ts";
 import { buildHostKeyPolicy } from "../ssh/host-key-policy.ts";
 import { localRunner, remoteRunner, type CommandRunner } from "../vsock/command-stream.ts";
 import { hopTiming } from "./hop-timing.ts";
+import { OperationError } from "../errors.ts";
 
 /** `hypervisor root@127.0.0.1:2222` */
 export function hypervisorLabel(hv: HypervisorConfig): string {
@@ -22,6 +23,7 @@ function poolKey(hv: HypervisorConfig): string {
 export class HypervisorPool {
   readonly #sessions = new Map<string, Promise<SshHop>>();
   readonly #io: EngineIO;
+  #closed = false;
   /** Number of SSH handshakes made to hypervisors (tests and logs use it). */
   handshakes = 0;
 
@@ -35,20 +37,38 @@ export class HypervisorPool {
     return remoteRunner(await this.session(hv));
   }
 
-  /** The live verified session for `hv`; a dead one is replaced, re-verifying the host key. */
+  /**
+   * The live verified session for `hv`. Concurrent callers share one handshake, and its failure:
+   * a pending connection is awaited, never duplicated. A session that has died is replaced
+   * (once, by the first caller to notice) with a fresh connection that re-verifies the host key.
+   */
   async session(hv: HypervisorConfig): Promise<SshHop> {
     const key = poolKey(hv);
-    const existing = this.#sessions.get(key);
-    if (existing) {
-      const hop = await existing.catch(() => undefined);
-      if (hop?.isOpen) return hop;
-      if (this.#sessions.get(key) !== existing) return this.session(hv);
+    for (;;) {
+      if (this.#closed) throw new OperationError("closed", `${hypervisorLabel(hv)}: the session pool is closed`);
+      const existing = this.#sessions.get(key);
+      if (!existing) return this.#start(key, hv);
+      const hop = await existing;
+      if (hop.isOpen) return hop;
+      // Still the dead one after the await: nobody replaced it yet, so this caller does.
+      if (this.#sessions.get(key) === existing) return this.#start(key, hv);
     }
+  }
+
+  #start(key: string, hv: HypervisorConfig): Promise<SshHop> {
     const fresh = this.#connect(hv);
     this.#sessions.set(key, fresh);
-    fresh.catch(() => {
-      if (this.#sessions.get(key) === fresh) this.#sessions.delete(key);
-    });
+    fresh.then(
+      (hop) => {
+        if (this.#closed) return hop.close();
+        void hop.closed.then(() => {
+          if (!this.#closed) this.#io.log({ level: "warn", event: "session-closed", hop: hop.label, detail: "hypervisor session ended" });
+        });
+      },
+      () => {
+        if (this.#sessions.get(key) === fresh) this.#sessions.delete(key);
+      },
+    );
     return fresh;
   }
 
@@ -72,8 +92,9 @@ export class HypervisorPool {
     return hop;
   }
 
-  /** Closes every session. */
+  /** Closes every session; later calls to session() fail, and connections still in progress are closed when they land. */
   async close(): Promise<void> {
+    this.#closed = true;
     const all = [...this.#sessions.values()];
     this.#sessions.clear();
     for (const p of all) (await p.catch(() => undefined))?.close();
