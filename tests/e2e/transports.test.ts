@@ -6,7 +6,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { GARBAGE_REPLY, startLab, type Lab } from "../lab/lab.ts";
 import { cliShell, runCli, runCommand, startCli, type CliResult } from "./_cli.ts";
-import { guestBlock, hypervisorBlock, sshThroughTunnel, writeConfig } from "./_fixtures.ts";
+import { guestBlock, hypervisorBlock, sshThroughTunnel, sshViaProxy, writeConfig } from "./_fixtures.ts";
 
 let lab: Lab;
 /** An empty working directory and an empty HOME: nothing configured anywhere. */
@@ -36,18 +36,7 @@ function sshProxy(host: string, alias: string, opts: { local?: boolean } = {}): 
   const proxy = opts.local ? `${cliShell()} proxy %h` : `${cliShell()} -c ${lab.configFile} proxy %h`;
   return runCommand(
     "ssh",
-    [
-      "-F", "/dev/null",
-      "-i", lab.clientKey,
-      "-o", "IdentitiesOnly=yes",
-      "-o", "BatchMode=yes",
-      "-o", `UserKnownHostsFile=${lab.knownHostsFile}`,
-      "-o", "StrictHostKeyChecking=yes",
-      "-o", `HostKeyAlias=${alias}.lab.test`,
-      "-o", `ProxyCommand=${proxy}`,
-      `root@${host}`,
-      "ip netns identify",
-    ],
+    [...sshViaProxy(lab, alias, proxy, `root@${host}`), "ip netns identify"],
     opts.local ? { env: localEnv(), cwd: emptyCwd } : {},
   );
 }

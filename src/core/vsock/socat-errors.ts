@@ -2,7 +2,8 @@
 // no VM with that CID, nothing listening in the guest, socat missing or without VSOCK support.
 import { RelayError } from "../errors.ts";
 
-const GUEST_FIXES =
+/** The three ways to make a guest's sshd reachable on vsock (DESIGN.md, doctor). */
+export const GUEST_FIXES =
   "in the guest, listen on vsock: systemd >= 256 systemd-ssh-generator, a socket unit with ListenStream=vsock::22, or `socat VSOCK-LISTEN:22,reuseaddr,fork TCP:localhost:22`";
 
 /** Builds the RelayError for a relay command that ended before the guest greeted. */

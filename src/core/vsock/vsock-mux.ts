@@ -3,12 +3,12 @@
 import type { CommandStream } from "./command-stream.ts";
 import type { ExplainFailure } from "./greeting.ts";
 import { RelayError } from "../errors.ts";
+import { GUEST_FIXES } from "./socat-errors.ts";
+import { readPreamble } from "./_preamble.ts";
 
 /** A reply line longer than this is not the VMM speaking. */
 const MAX_REPLY = 128;
 
-const GUEST_FIXES =
-  "in the guest, listen on vsock: systemd >= 256 systemd-ssh-generator, a socket unit with ListenStream=vsock::22, or `socat VSOCK-LISTEN:22,reuseaddr,fork TCP:localhost:22`";
 
 /**
  * Shows received bytes safely in one line: printable ASCII as is, the rest as \xNN, truncated.
@@ -48,78 +48,36 @@ export interface MuxHandshake {
  * Rejects with RelayError (exit 6).
  */
 export function muxConnect(cmd: CommandStream, h: MuxHandshake): Promise<void> {
-  const { stream } = cmd;
-  return new Promise<void>((resolve, reject) => {
-    let received = Buffer.alloc(0);
-    let done = false;
-    const finish = (err?: Error) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      stream.removeListener("data", onData);
-      stream.removeListener("end", onEnd);
-      stream.removeListener("close", onEnd);
-      stream.removeListener("error", onError);
-      if (err) {
-        cmd.kill();
-        reject(err);
-      } else resolve();
-    };
-    const garbage = () =>
-      new RelayError(`${h.label}: the hybrid vsock socket answered ${printable(received)} instead of "OK <port>"`, {
-        hint: received.subarray(0, 4).toString("latin1") === "SSH-"
-          ? "that socket carries SSH directly: use unix/PATH (unix_socket) instead of vsock-mux/PATH"
-          : "is PATH the VMM's hybrid vsock socket (Firecracker's uds_path, Cloud Hypervisor's --vsock socket=)?",
-      });
-    const onData = (chunk: Buffer) => {
-      received = Buffer.concat([received, chunk]);
+  const garbage = (received: Buffer) =>
+    new RelayError(`${h.label}: the hybrid vsock socket answered ${printable(received)} instead of "OK <port>"`, {
+      hint: received.subarray(0, 4).toString("latin1") === "SSH-"
+        ? "that socket carries SSH directly: use unix/PATH (unix_socket) instead of vsock-mux/PATH"
+        : "is PATH the VMM's hybrid vsock socket (Firecracker's uds_path, Cloud Hypervisor's --vsock socket=)?",
+    });
+  const handshake = readPreamble(cmd, {
+    label: h.label,
+    timeoutMs: h.timeoutMs,
+    judge(received) {
       const nl = received.indexOf(0x0a);
-      if (nl === -1) {
-        if (received.length > MAX_REPLY) finish(garbage());
-        return;
-      }
+      if (nl === -1) return received.length > MAX_REPLY ? { error: garbage(received) } : { more: true };
       const line = received.subarray(0, nl).toString("latin1").replace(/\r$/, "");
-      if (!parseMuxReply(line).ok) return finish(garbage());
-      stream.pause();
-      const rest = received.subarray(nl + 1);
-      if (rest.length > 0) stream.unshift(rest);
-      finish();
-    };
-    const onEnd = () => {
-      if (received.length > 0) return finish(garbage());
-      // stderr and the exit status may arrive just after the stream ends: wait for the exit.
-      void Promise.race([cmd.exited, delay(1000)]).then((code) => {
-        const stderr = cmd.stderr().trim();
-        if (stderr || (typeof code === "number" && code !== 0)) {
-          return finish(h.explainEarlyEnd(h.label, stderr, typeof code === "number" ? code : null));
-        }
-        finish(
-          new RelayError(`${h.label}: the hybrid vsock socket refused CONNECT ${h.port} (closed without a reply)`, {
-            hint: `nothing is listening on vsock port ${h.port} in the guest; ${GUEST_FIXES}`,
-          }),
-        );
+      if (!parseMuxReply(line).ok) return { error: garbage(received) };
+      return { accept: true, rest: received.subarray(nl + 1) };
+    },
+    ended(received, stderr, code) {
+      if (received.length > 0) return garbage(received);
+      if (stderr.trim() || (code !== null && code !== 0)) return h.explainEarlyEnd(h.label, stderr.trim(), code);
+      return new RelayError(`${h.label}: the hybrid vsock socket refused CONNECT ${h.port} (closed without a reply)`, {
+        hint: `nothing is listening on vsock port ${h.port} in the guest; ${GUEST_FIXES}`,
       });
-    };
-    const onError = (e: Error) => finish(new RelayError(`${h.label}: ${e.message}`));
-    const timer = setTimeout(
-      () =>
-        finish(
-          new RelayError(
-            `${h.label}: no reply to CONNECT ${h.port} within ${Math.round(h.timeoutMs / 1000)} s` +
-              (received.length > 0 ? ` (received ${printable(received)})` : ""),
-            { hint: "is PATH the VMM's hybrid vsock socket, and is the VM running?" },
-          ),
-        ),
-      h.timeoutMs,
-    );
-    stream.on("data", onData);
-    stream.once("end", onEnd);
-    stream.once("close", onEnd);
-    stream.once("error", onError);
-    stream.write(`CONNECT ${h.port}\n`);
+    },
+    timedOut: (received) =>
+      new RelayError(
+        `${h.label}: no reply to CONNECT ${h.port} within ${Math.round(h.timeoutMs / 1000)} s` +
+          (received.length > 0 ? ` (received ${printable(received)})` : ""),
+        { hint: "is PATH the VMM's hybrid vsock socket, and is the VM running?" },
+      ),
   });
-}
-
-function delay(ms: number): Promise<undefined> {
-  return new Promise((r) => setTimeout(r, ms, undefined).unref?.());
+  cmd.stream.write(`CONNECT ${h.port}\n`);
+  return handshake;
 }
