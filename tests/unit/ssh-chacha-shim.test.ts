@@ -3,7 +3,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
-import "../../src/core/ssh/chacha-shim.ts";
+import "../../src/core/ssh/ssh2.ts";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
@@ -29,4 +31,20 @@ test("ssh2 offers chacha20-poly1305 on this runtime, after the AES-GCM ciphers",
   const { DEFAULT_CIPHER } = require("ssh2/lib/protocol/constants.js") as { DEFAULT_CIPHER: string[] };
   assert.ok(DEFAULT_CIPHER.includes("chacha20-poly1305@openssh.com"), DEFAULT_CIPHER.join(","));
   assert.equal(DEFAULT_CIPHER[0], "aes128-gcm@openssh.com");
+});
+
+test("every module loads ssh2 through src/core/ssh/ssh2.ts, so the shim always comes first", () => {
+  const root = new URL("../../src", import.meta.url).pathname;
+  const offenders: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (p.endsWith(".ts") && !p.endsWith("/ssh/ssh2.ts")) {
+        if (/^import (?!type )[^;]*from "ssh2";/m.test(readFileSync(p, "utf8"))) offenders.push(p);
+      }
+    }
+  };
+  walk(root);
+  assert.deepEqual(offenders, []);
 });

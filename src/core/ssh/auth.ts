@@ -1,6 +1,6 @@
 // Turns a hop's authentication group into ssh2 connect options, checking the private key
 // up front so a wrong passphrase or unsupported format is an AuthError, not a stack trace.
-import ssh2 from "ssh2";
+import ssh2 from "./ssh2.ts";
 import type { HopAuth } from "../config/types.ts";
 import { AuthError } from "../errors.ts";
 

@@ -1,7 +1,6 @@
 // One verified, authenticated SSH session (a "hop"): the hypervisor over TCP, or the guest over
 // the relay's byte stream. Trust is decided by a HostKeyPolicy; ssh2 failures become typed errors.
-import "./chacha-shim.ts";
-import ssh2 from "ssh2";
+import ssh2 from "./ssh2.ts";
 import type { ClientChannel } from "ssh2";
 import type { Duplex } from "node:stream";
 import type { PublicKey } from "../hostkeys/types.ts";
@@ -10,6 +9,9 @@ import { authOptions, type ReadFile } from "./auth.ts";
 import type { HopAuth } from "../config/types.ts";
 import type { HostKeyPolicy } from "./host-key-policy.ts";
 import { translateSshError, type HandshakeTrace } from "./translate-error.ts";
+import net from "node:net";
+import { coalesceWrites } from "./coalesce-writes.ts";
+import { fitPacketsInto } from "./fit-packets.ts";
 
 /** Where a hop's transport comes from: a TCP address, or an already-open stream. */
 export type HopTransport = { host: string; port: number } | { stream: Duplex };
@@ -110,7 +112,7 @@ export function openHop(spec: HopSpec): Promise<SshHop> {
         hostKey: pinned!,
         negotiated: trace.negotiated ?? { serverHostKey: "?", cipher: "?" },
         exec: (command) => execOn(client, command),
-        forwardOut: (h, p) => forwardOutOn(client, h, p),
+        forwardOut: (h, p) => forwardOutOn(client, h, p).then((ch) => fitPacketsInto(ch, spec.transport)),
         close: () => client.end(),
         closed,
         get isOpen() {
@@ -121,8 +123,9 @@ export function openHop(spec: HopSpec): Promise<SshHop> {
     try {
       client.connect({
         ...("stream" in spec.transport
-          ? { sock: spec.transport.stream as unknown as import("node:net").Socket }
-          : { host: spec.transport.host, port: spec.transport.port }),
+          ? { sock: coalesceWrites(spec.transport.stream) as unknown as net.Socket }
+          : // Our own socket (ssh2 waits for its connect) so that its writes are coalesced too.
+            { sock: coalesceWrites(net.connect({ host: spec.transport.host, port: spec.transport.port })) }),
         username: spec.username,
         ...credentials,
         tryKeyboard: credentials.password !== undefined,

@@ -1,7 +1,6 @@
 // Fetches a server's host keys without trusting or authenticating: one handshake per key type
 // the server offers, each stopped right after the key is presented (for `ssh2vsock keyscan`).
-import "./chacha-shim.ts";
-import ssh2 from "ssh2";
+import ssh2 from "./ssh2.ts";
 import type { Duplex } from "node:stream";
 import type { PublicKey } from "../hostkeys/types.ts";
 import { ALL_SAFE_HOST_KEY_ALGORITHMS, keyTypeOfBlob } from "../hostkeys/index.ts";

@@ -1,7 +1,6 @@
 // Looks at a server's host key without trusting it or authenticating: one handshake that
 // records the server's identification, the host key algorithms it offers and the key it presents.
-import "./chacha-shim.ts";
-import ssh2 from "ssh2";
+import ssh2 from "./ssh2.ts";
 import type { PublicKey } from "../hostkeys/types.ts";
 import { keyTypeOfBlob } from "../hostkeys/index.ts";
 import type { HopTransport } from "./hop.ts";
