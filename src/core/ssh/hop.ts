@@ -1,7 +1,7 @@
 // One verified, authenticated SSH session (a "hop"): the hypervisor over TCP, or the guest over
 // the relay's byte stream. Trust is decided by a HostKeyPolicy; ssh2 failures become typed errors.
 import ssh2 from "./ssh2.ts";
-import type { ClientChannel } from "ssh2";
+import type { Client, ClientChannel, ServerHostKeyAlgorithm } from "ssh2";
 import type { Duplex } from "node:stream";
 import type { PublicKey } from "../hostkeys/types.ts";
 import { keyTypeOfBlob } from "../hostkeys/index.ts";
@@ -130,7 +130,7 @@ export function openHop(spec: HopSpec): Promise<SshHop> {
         ...credentials,
         tryKeyboard: credentials.password !== undefined,
         hostVerifier,
-        algorithms: { serverHostKey: spec.policy.algorithms as ssh2.ServerHostKeyAlgorithm[] },
+        algorithms: { serverHostKey: spec.policy.algorithms as ServerHostKeyAlgorithm[] },
         readyTimeout: spec.timing.readyTimeoutMs,
         keepaliveInterval: spec.timing.keepaliveIntervalMs,
         keepaliveCountMax: spec.timing.keepaliveCountMax,
@@ -146,13 +146,13 @@ export function openHop(spec: HopSpec): Promise<SshHop> {
   });
 }
 
-function execOn(client: ssh2.Client, command: string): Promise<ClientChannel> {
+function execOn(client: Client, command: string): Promise<ClientChannel> {
   return new Promise((resolve, reject) =>
     client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch))),
   );
 }
 
-function forwardOutOn(client: ssh2.Client, host: string, port: number): Promise<ClientChannel> {
+function forwardOutOn(client: Client, host: string, port: number): Promise<ClientChannel> {
   return new Promise((resolve, reject) =>
     client.forwardOut("127.0.0.1", 0, host, port, (err, ch) => (err ? reject(err) : resolve(ch))),
   );

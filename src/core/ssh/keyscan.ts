@@ -1,6 +1,7 @@
 // Fetches a server's host keys without trusting or authenticating: one handshake per key type
 // the server offers, each stopped right after the key is presented (for `ssh2vsock keyscan`).
 import ssh2 from "./ssh2.ts";
+import type { ServerHostKeyAlgorithm } from "ssh2";
 import type { Duplex } from "node:stream";
 import type { PublicKey } from "../hostkeys/types.ts";
 import { ALL_SAFE_HOST_KEY_ALGORITHMS, keyTypeOfBlob } from "../hostkeys/index.ts";
@@ -36,7 +37,7 @@ function captureOnce(stream: Duplex, algorithms: string[], timeoutMs: number): P
       sock: stream as never,
       username: "keyscan",
       readyTimeout: timeoutMs,
-      algorithms: { serverHostKey: algorithms as ssh2.ServerHostKeyAlgorithm[] },
+      algorithms: { serverHostKey: algorithms as ServerHostKeyAlgorithm[] },
       // Refusing every key ends the handshake before any authentication is attempted.
       hostVerifier: (blob: Buffer) => {
         got.key = { type: keyTypeOfBlob(blob), blob: Buffer.from(blob) };

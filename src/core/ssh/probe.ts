@@ -1,6 +1,7 @@
 // Looks at a server's host key without trusting it or authenticating: one handshake that
 // records the server's identification, the host key algorithms it offers and the key it presents.
 import ssh2 from "./ssh2.ts";
+import type { ServerHostKeyAlgorithm } from "ssh2";
 import type { PublicKey } from "../hostkeys/types.ts";
 import { keyTypeOfBlob } from "../hostkeys/index.ts";
 import type { HopTransport } from "./hop.ts";
@@ -46,7 +47,7 @@ export function probeHostKey(transport: HopTransport, algorithms: string[], time
           : { host: transport.host, port: transport.port }),
         username: "ssh2vsock-doctor",
         readyTimeout: timeoutMs,
-        algorithms: { serverHostKey: algorithms as ssh2.ServerHostKeyAlgorithm[] },
+        algorithms: { serverHostKey: algorithms as ServerHostKeyAlgorithm[] },
         hostVerifier: (blob: Buffer) => {
           got.presented = { type: keyTypeOfBlob(blob), blob: Buffer.from(blob) };
           // Refusing ends the handshake before any authentication is attempted.
