@@ -190,4 +190,31 @@ describe("doctor", () => {
     assert.doesNotMatch(r.stdout, /Trust this key/);
     assert.match(r.stderr, /1 check failed \(guest-host-key\)/);
   });
+
+  test("a hybrid vsock target whose guest is not listening fails the banner check with the refused CONNECT", async () => {
+    const report = await doctor(lab.configFile, `vsock-mux${lab.sockets.mux.g3}`);
+    const failed = failsAt(report, "guest-banner");
+    assert.match(failed.detail, /refused CONNECT 22/);
+    assert.match(failed.hint ?? "", /VSOCK-LISTEN:22/);
+  });
+
+  test("a Unix socket target reaches the guest's banner", async () => {
+    const report = await doctor(lab.configFile, `unix${lab.sockets.ssh.g1}`);
+    const banner = report.checks.find((c) => c.id === "guest-banner")!;
+    assert.equal(banner.status, "pass", banner.detail);
+    assert.match(banner.detail, /SSH-2\.0-/);
+  });
+
+  test("in local mode the hypervisor hop is skipped, socat is checked on this machine, and nothing crashes", async () => {
+    const r = await runCli(["doctor", "--hypervisor", "local", "--json", "--no-input", `vsock/${lab.guests[0]!.cid}`], {
+      env: { PATH: `${lab.binDir}:${process.env.PATH}`, HOME: lab.dir },
+    });
+    const report = parseReport(r);
+    const byId = Object.fromEntries(report.checks.map((c) => [c.id, c]));
+    for (const id of ["hypervisor-tcp", "hypervisor-host-key", "hypervisor-auth"]) assert.equal(byId[id]!.status, "skip", id);
+    assert.equal(byId.socat!.status, "pass", byId.socat!.detail);
+    assert.match(byId.socat!.detail, /local host/);
+    assert.equal(byId["guest-banner"]!.status, "pass", byId["guest-banner"]!.detail);
+    assert.doesNotMatch(r.stderr, /Premature close|at emitError/);
+  });
 });

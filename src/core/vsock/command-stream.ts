@@ -80,6 +80,10 @@ export function localRunner(): CommandRunner {
         });
         child.once("spawn", () => {
           const stream = Duplex.from({ readable: child.stdout, writable: child.stdin } as never) as Duplex;
+          // Killing the child makes the joined stream emit "Premature close" after its reader may
+          // be gone; readers attach their own error listeners, so this one only prevents a crash.
+          stream.on("error", () => {});
+          child.stdin.on("error", () => {});
           resolve({ stream, stderr: () => err, exited, kill: () => child.kill("SIGTERM") });
         });
       });
