@@ -11,7 +11,7 @@ export function socatWrapperScript(opts: { realSocat: string; ip: string; cids: 
     .join("\n");
   return `#!/bin/bash
 # ssh2vsock lab: socat stand-in for the hypervisor (tests/lab/_socat_wrapper.ts generated it).
-# VSOCK-CONNECT:CID:PORT -> TCP:127.0.0.1:PORT inside the CID's network namespace.
+# VSOCK-CONNECT:CID:PORT -> TCP:127.0.0.1:PORT,nodelay inside the CID's network namespace.
 real=${shellQuote(opts.realSocat)}
 args=("$@")
 ns=""
@@ -27,7 +27,9 @@ ${cases}
           "$(date '+%Y/%m/%d %H:%M:%S')" "$$" "$cid" "$port" >&2
         exit 1 ;;
     esac
-    args[$i]="TCP:127.0.0.1:$port"
+    # nodelay: AF_VSOCK has no Nagle algorithm; without it the stand-in would hold small
+    # segments for the guest's delayed ACK (40 ms), an artefact of TCP, not of vsock.
+    args[$i]="TCP:127.0.0.1:$port,nodelay"
   fi
 done
 shopt -u nocasematch
