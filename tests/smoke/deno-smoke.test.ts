@@ -41,3 +41,17 @@ test("OpenSSH logs in with ProxyCommand ssh2vsock proxy %h", async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), "through-deno");
 });
+
+test("run exports the tunnel to the command and passes its exit code through", async () => {
+  const r = await runCli(["run", "-c", lab.configFile, "--guest", "g1", "--", "sh", "-c", 'echo "port=$SSH2VSOCK_G1_PORT"; exit 7']);
+  assert.equal(r.code, 7, r.stderr);
+  assert.match(r.stdout, /^port=\d+$/m);
+});
+
+test("doctor passes every check for a healthy guest", async () => {
+  const r = await runCli(["doctor", "-c", lab.configFile, "--json", "--no-input", "g1"]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { ok: boolean; checks: { id: string; status: string }[] };
+  assert.equal(report.ok, true);
+  assert.ok(report.checks.every((c) => c.status === "pass" || (c.id === "vhost-vsock" && c.status === "warn")), r.stdout);
+});
