@@ -2,7 +2,10 @@
 // an in-memory file system that records every operation.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { appendKnownHostsLine, type KnownHostsFs } from "../../src/core/doctor/index.ts";
+import { appendKnownHostsLine, nodeKnownHostsFs, type KnownHostsFs } from "../../src/core/doctor/index.ts";
+import { lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { OperationError } from "../../src/core/errors.ts";
 
 interface MemFile {
@@ -34,6 +37,7 @@ function memFs(initial: Record<string, string> = {}) {
     mkdirp(p) {
       dirs.add(p);
     },
+    resolve: (p) => p,
   };
   return { fs, files, dirs, ops };
 }
@@ -91,5 +95,23 @@ describe("appendKnownHostsLine", () => {
     const m = memFs({ "/k": "x\n" });
     assert.throws(() => appendKnownHostsLine(m.fs, "/k", `${LINE}\n* ssh-ed25519 AAAA`), OperationError);
     assert.equal(m.files.get("/k")!.data.toString(), "x\n");
+  });
+});
+
+describe("appendKnownHostsLine on the real file system", () => {
+  test("follows a symbolic link: the file it points to gets the line, the link stays a link", () => {
+    const dir = mkdtempSync(join(tmpdir(), "s2v-kh-"));
+    try {
+      const target = join(dir, "dotfiles-known_hosts");
+      const link = join(dir, "known_hosts");
+      writeFileSync(target, "old line\n");
+      symlinkSync(target, link);
+      appendKnownHostsLine(nodeKnownHostsFs(), link, "|1|salt|hmac ssh-ed25519 AAAA");
+      assert.equal(lstatSync(link).isSymbolicLink(), true);
+      assert.equal(readFileSync(target, "utf8"), "old line\n|1|salt|hmac ssh-ed25519 AAAA\n");
+      assert.equal(statSync(target).mode & 0o777, 0o600);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -14,16 +14,22 @@ export interface KnownHostsFs {
   remove(path: string): void;
   /** Creates a directory and its parents with `mode` when missing. */
   mkdirp(path: string, mode: number): void;
+  /** Where a symbolic link finally points (the path itself when it is none or does not exist). */
+  resolve(path: string): string;
 }
 
 /**
  * Appends `line` to the known_hosts file at `path`, creating it (mode 0600, directory 0700)
  * when missing. The new file is written beside the old one and renamed over it, so a reader
- * sees the old file or the new one, never half of either; the result has mode 0600.
+ * sees the old file or the new one, never half of either; the result has mode 0600. A symbolic
+ * link is followed: the file it points to is the one replaced.
  * @example appendKnownHostsLine(nodeKnownHostsFs(), "/root/.ssh/known_hosts", knownHostsLine(key, "web1", { hash: true }))
  */
-export function appendKnownHostsLine(fs: KnownHostsFs, path: string, line: string): void {
-  if (/[\r\n]/.test(line)) throw new OperationError("known-hosts-write", `refusing to write a known_hosts line with a line break to ${path}`);
+export function appendKnownHostsLine(fs: KnownHostsFs, linkOrPath: string, line: string): void {
+  if (/[\r\n]/.test(line)) throw new OperationError("known-hosts-write", `refusing to write a known_hosts line with a line break to ${linkOrPath}`);
+  // A known_hosts kept in a dotfiles repository is often a symlink: replace the file it points
+  // to, so the link stays a link.
+  const path = fs.resolve(linkOrPath);
   const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.ssh2vsock-${randomBytes(6).toString("hex")}.tmp`);
   try {

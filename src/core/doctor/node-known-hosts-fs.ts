@@ -1,6 +1,6 @@
 // The production KnownHostsFs: node:fs with an exclusive create, fsync before the rename so
 // the renamed file is never empty after a crash.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import type { KnownHostsFs } from "./known-hosts-append.ts";
 
 /** node:fs behind the KnownHostsFs interface. */
@@ -27,5 +27,13 @@ export function nodeKnownHostsFs(): KnownHostsFs {
     rename: (from, to) => renameSync(from, to),
     remove: (path) => unlinkSync(path),
     mkdirp: (path, mode) => void mkdirSync(path, { recursive: true, mode }),
+    resolve(path) {
+      try {
+        return realpathSync(path);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return path;
+        throw e;
+      }
+    },
   };
 }
