@@ -20,6 +20,8 @@ export interface SshdSpec {
   sessionPath?: string;
   /** Network namespace to run in; undefined for the host's. */
   netns?: string;
+  /** Session channels per connection (sshd's MaxSessions); default 200. */
+  maxSessions?: number;
 }
 
 /** sshd_config text for `spec`; `features` says which version-dependent options exist. */
@@ -41,7 +43,7 @@ export function sshdConfig(spec: SshdSpec, features: { perSourcePenalties: boole
     "AllowStreamLocalForwarding yes",
     // Tunnels open one channel per connection; the defaults (10 sessions, 10 pending
     // connections) are smaller than the concurrency tests use.
-    "MaxSessions 200",
+    `MaxSessions ${spec.maxSessions ?? 200}`,
     "MaxStartups 200",
     "X11Forwarding no",
     "PrintMotd no",

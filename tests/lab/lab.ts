@@ -74,6 +74,8 @@ export interface Lab {
 export interface LabOptions {
   guests?: number;
   guestVariants?: Partial<Record<string, GuestVariant>>;
+  /** The hypervisor sshd's MaxSessions (channels per connection); default 200. */
+  hypervisorMaxSessions?: number;
 }
 
 const firstCid = 3;
@@ -95,7 +97,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   const dir = await mkdtemp(join(tmpdir(), `s2vlab-${id}-`));
   const cleanup = new Cleanup(tools, dir);
   try {
-    return await build(tools, dir, id, names, variantOf, cleanup);
+    return await build(tools, dir, id, names, variantOf, cleanup, opts);
   } catch (err) {
     await cleanup.run();
     throw err;
@@ -109,6 +111,7 @@ async function build(
   names: string[],
   variantOf: (name: string) => GuestVariant,
   cleanup: Cleanup,
+  opts: LabOptions,
 ): Promise<Lab> {
   const passphrase = secret();
   const password = secret();
@@ -167,6 +170,7 @@ async function build(
     hostKeys: Object.values(hvKeys).map((pub) => pub.replace(/\.pub$/, "")),
     authorizedKeysDir,
     sessionPath: `${join(dir, "bin")}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+    maxSessions: opts.hypervisorMaxSessions,
   });
   cleanup.sshds.push(hv);
 

@@ -1,5 +1,7 @@
 // Shares one verified hypervisor session among every guest behind it (same address, user and
-// credentials), reconnecting on demand when it has died; local hypervisors need no session.
+// credentials), reconnecting on demand when it has died, and opening another connection only
+// when the hypervisor refuses more channels on the first (sshd's MaxSessions, default 10).
+import type { ClientChannel } from "ssh2";
 import type { HypervisorConfig } from "../config/types.ts";
 import type { EngineIO } from "../engine-io.ts";
 import { openHop, type SshHop } from "../ssh/hop.ts";
@@ -20,8 +22,17 @@ function poolKey(hv: HypervisorConfig): string {
   return JSON.stringify([hostname, port, username, auth.privateKeyFile, auth.password, auth.useAgent, auth.agentSock, verification]);
 }
 
+/**
+ * Channel-open failure reasons that, for a session channel, mean "this connection is full":
+ * OpenSSH answers MaxSessions with 2 ("open failed"); others use 1 or 4 (resource shortage).
+ */
+const REFUSED_FOR_NOW = new Set([1, 2, 4]);
+
 export class HypervisorPool {
   readonly #sessions = new Map<string, Promise<SshHop>>();
+  /** Further connections to the same hypervisor, opened when the first refused a channel. */
+  readonly #overflow = new Map<string, Promise<SshHop>[]>();
+  readonly #opening = new Map<string, Promise<SshHop>>();
   readonly #io: EngineIO;
   #closed = false;
   /** Number of SSH handshakes made to hypervisors (tests and logs use it). */
@@ -34,7 +45,60 @@ export class HypervisorPool {
   /** A runner for commands on this hypervisor, connecting (or reconnecting) if needed. */
   async runner(hv: HypervisorConfig): Promise<CommandRunner> {
     if (hv.local) return localRunner();
-    return remoteRunner(await this.session(hv));
+    const primary = await this.session(hv);
+    return remoteRunner({ label: primary.label, exec: (command) => this.#exec(hv, command) });
+  }
+
+  /**
+   * Opens an exec channel on the primary session; when the hypervisor refuses it as full,
+   * on another open connection to it, or on a new one (verified like the first).
+   */
+  async #exec(hv: HypervisorConfig, command: string): Promise<ClientChannel> {
+    const key = poolKey(hv);
+    const tried = new Set<SshHop>();
+    let hop = await this.session(hv);
+    let fresh = false;
+    for (;;) {
+      try {
+        return await hop.exec(command);
+      } catch (e) {
+        const reason = (e as { reason?: unknown }).reason;
+        // A connection that refuses its very first channel would refuse them all: stop there.
+        if (typeof reason !== "number" || !REFUSED_FOR_NOW.has(reason) || !hop.isOpen || fresh) throw e;
+        tried.add(hop);
+        ({ hop, fresh } = await this.#nextConnection(key, hv, tried));
+      }
+    }
+  }
+
+  /** An open overflow connection not tried yet, the one being opened, or a new one. */
+  async #nextConnection(key: string, hv: HypervisorConfig, tried: Set<SshHop>): Promise<{ hop: SshHop; fresh: boolean }> {
+    const list = this.#overflow.get(key) ?? [];
+    this.#overflow.set(key, list);
+    for (const pending of [...list]) {
+      const hop = await pending.catch(() => undefined);
+      if (!hop?.isOpen) list.splice(list.indexOf(pending), 1);
+      else if (!tried.has(hop)) return { hop, fresh: false };
+    }
+    // Guests refused at the same moment share the connection one of them is opening.
+    const opening = this.#opening.get(key);
+    if (opening) {
+      const hop = await opening.catch(() => undefined);
+      if (hop?.isOpen && !tried.has(hop)) return { hop, fresh: false };
+    }
+    if (this.#closed) throw new OperationError("closed", `${hypervisorLabel(hv)}: the session pool is closed`);
+    this.#io.log({ level: "info", event: "connect-more", hop: hypervisorLabel(hv), detail: `the hypervisor refused another channel (sshd MaxSessions?); opening connection ${list.length + 2}` });
+    const created = this.#connect(hv);
+    list.push(created);
+    this.#opening.set(key, created);
+    try {
+      return { hop: await created, fresh: true };
+    } catch (e) {
+      list.splice(list.indexOf(created), 1);
+      throw e;
+    } finally {
+      if (this.#opening.get(key) === created) this.#opening.delete(key);
+    }
   }
 
   /**
@@ -95,8 +159,9 @@ export class HypervisorPool {
   /** Closes every session; later calls to session() fail, and connections still in progress are closed when they land. */
   async close(): Promise<void> {
     this.#closed = true;
-    const all = [...this.#sessions.values()];
+    const all = [...this.#sessions.values(), ...[...this.#overflow.values()].flat()];
     this.#sessions.clear();
+    this.#overflow.clear();
     for (const p of all) (await p.catch(() => undefined))?.close();
   }
 }

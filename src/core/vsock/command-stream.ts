@@ -3,7 +3,6 @@
 import { spawn } from "node:child_process";
 import { Duplex } from "node:stream";
 import type { ClientChannel } from "ssh2";
-import type { SshHop } from "../ssh/hop.ts";
 import { RelayError } from "../errors.ts";
 import { shellQuote } from "./shell-quote.ts";
 
@@ -29,8 +28,14 @@ export interface CommandRunner {
 
 const STDERR_LIMIT = 8192;
 
+/** Opens exec channels on a verified hypervisor session (an SshHop, or a pool of them). */
+export interface ChannelOpener {
+  readonly label: string;
+  exec(command: string): Promise<ClientChannel>;
+}
+
 /** Runs commands over the hypervisor's verified session; argv is shell-quoted, never interpolated. */
-export function remoteRunner(hop: SshHop): CommandRunner {
+export function remoteRunner(hop: ChannelOpener): CommandRunner {
   return {
     where: hop.label,
     local: false,
@@ -40,7 +45,7 @@ export function remoteRunner(hop: SshHop): CommandRunner {
         ch = await hop.exec(argv.map(shellQuote).join(" "));
       } catch (e) {
         throw new RelayError(`${hop.label}: cannot start \`${argv[0]}\`: ${(e as Error).message}`, {
-          hint: "the hypervisor session refused a new channel (MaxSessions?)",
+          hint: "the hypervisor refused a new channel: check its sshd's MaxSessions and MaxStartups",
         });
       }
       let err = "";
