@@ -68,6 +68,23 @@ describe("reachability", () => {
     assert.match(r.stderr, /ECONNREFUSED/);
   });
 
+  test("a hypervisor port that accepts TCP but never speaks SSH exits 5 at the connect timeout, without a stack trace", async () => {
+    const silent = net.createServer((socket) => socket.on("error", () => {}));
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", () => r()));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      const kh = writeKnownHosts(lab, "silent", [knownHostsFor(`[127.0.0.1]:${port}`, lab.hypervisor.hostKeyPubFiles.ed25519)]);
+      const cfg = writeConfig(lab, "silent", hypervisorBlock(lab, { port: String(port), known_hosts_file: JSON.stringify(kh), connect_timeout: "1" }) + guestBlock(lab, "g1"));
+      const r = await runCli(["tunnel", "-c", cfg, "g1"], { timeoutMs: 20_000 });
+      assert.equal(r.code, 5, r.stderr);
+      assert.match(r.stderr, /no SSH handshake within the connect timeout/);
+      assert.doesNotMatch(r.stderr, /at emitError|Connection lost before handshake\n/);
+      assert.equal(r.stderr.trim().split("\n").length, 2, "one line and a hint");
+    } finally {
+      silent.close();
+    }
+  });
+
   test("an unknown CID exits 6 with socat's reason", async () => {
     const r = await runCli(["proxy", "-c", lab.configFile, "vsock/99"], { timeoutMs: 20_000 });
     assert.equal(r.code, 6, r.stderr);

@@ -95,7 +95,8 @@ export function openHop(spec: HopSpec): Promise<SshHop> {
       client.end();
       reject(translateSshError(err, trace, "stream" in spec.transport));
     };
-    client.once("error", fail);
+    // `on`, not `once`: ssh2 may emit a second error (the socket ending) after the first failure.
+    client.on("error", fail);
     client.on("handshake", (n) => {
       trace.negotiated = { serverHostKey: n.serverHostKey, cipher: n.cs.cipher };
     });
