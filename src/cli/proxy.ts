@@ -34,7 +34,7 @@ export function registerProxy(program: Command, globals: () => GlobalOptions): v
         process.stdin.pipe(relay.stream);
         relay.stream.once("close", resolve);
         relay.stream.once("end", resolve);
-        relay.stream.once("error", resolve);
+        relay.stream.on("error", () => resolve());
       });
       process.stdin.unpipe(relay.stream);
       process.stdin.pause();
