@@ -51,7 +51,7 @@ export function commandSpec(c: Command): CommandSpec {
   options.push({ long: "--help", short: "-h", value: "none", description: "show help" });
   return {
     name: c.name(),
-    description: c.description(),
+    description: c.summary() || c.description(),
     options,
     args: argsValue(c),
     subcommands: c.commands.filter((s) => !isHidden(s)).map(commandSpec),

@@ -12,6 +12,7 @@ import { cliContext, type GlobalOptions } from "./context.ts";
 export function registerKeyscan(program: Command, globals: () => GlobalOptions): void {
   program
     .command("keyscan")
+    .summary("print a guest's host keys as known_hosts lines, fetched through the verified hypervisor")
     .description(
       "print a guest's host keys as known_hosts lines, fetched through the verified hypervisor.\n" +
         "Trust in these keys rests on the hypervisor (whose key IS verified) routing the vsock\n" +

@@ -17,6 +17,7 @@ const RELAYED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 export function registerRun(program: Command, globals: () => GlobalOptions): void {
   program
     .command("run")
+    .summary("open the tunnels, then run COMMAND with SSH2VSOCK_<NAME>_HOST/PORT set (container entrypoint)")
     .description(
       "open the tunnels (all configured guests unless --guest), then run COMMAND with\n" +
         "SSH2VSOCK_<NAME>_HOST and SSH2VSOCK_<NAME>_PORT set; exits with COMMAND's status",
