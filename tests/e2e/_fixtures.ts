@@ -110,3 +110,17 @@ export async function tunnelOutcome(config: string, guest = "g1", extraArgs: str
     return { ready: false, code, stderr: cli.stderr() };
   }
 }
+
+/**
+ * A shell script for `ssh2vsock run` that sshes into guests g1…gN through their exported
+ * tunnel ports and prints `gI NETNS` per guest (exits non-zero at the first failure).
+ */
+export function sshEveryGuestScript(lab: Lab, count: number): string {
+  const ssh = sshThroughTunnel(lab, 0, "GUEST").map((a) => (a === "0" ? `"$port"` : a === "HostKeyAlias=GUEST.lab.test" ? `"HostKeyAlias=g$i.lab.test"` : `'${a}'`));
+  return `for i in $(seq 1 ${count}); do eval port=\\$SSH2VSOCK_G\${i}_PORT; printf 'g%s ' "$i"; ssh ${ssh.join(" ")} 'ip netns identify' || exit 1; done`;
+}
+
+/** Parses what sshEveryGuestScript printed: guest name → the namespace it landed in. */
+export function landedNamespaces(stdout: string): Record<string, string> {
+  return Object.fromEntries(stdout.trim().split("\n").map((l) => l.split(" ")));
+}

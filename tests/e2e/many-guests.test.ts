@@ -4,7 +4,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { startLab, type Lab } from "../lab/lab.ts";
 import { runCli } from "./_cli.ts";
-import { sshThroughTunnel } from "./_fixtures.ts";
+import { landedNamespaces, sshEveryGuestScript } from "./_fixtures.ts";
 
 let lab: Lab;
 before(async () => {
@@ -16,12 +16,10 @@ after(async () => {
 
 test("20 guests open concurrently through one hypervisor connection and each reaches its own namespace", async () => {
   const before = lab.hypervisorConnectionCount();
-  // For each guest: ssh through its exported port and print the namespace it landed in.
-  const ssh = sshThroughTunnel(lab, 0, "GUEST").map((a) => (a === "0" ? `"$port"` : a === "HostKeyAlias=GUEST.lab.test" ? `"HostKeyAlias=g$i.lab.test"` : `'${a}'`));
-  const script = `for i in $(seq 1 20); do eval port=\\$SSH2VSOCK_G\${i}_PORT; printf 'g%s ' "$i"; ssh ${ssh.join(" ")} 'ip netns identify' || exit 1; done`;
+  const script = sshEveryGuestScript(lab, 20);
   const r = await runCli(["run", "-c", lab.configFile, "--", "sh", "-c", script], { timeoutMs: 110_000 });
   assert.equal(r.code, 0, r.stderr);
-  const landed = Object.fromEntries(r.stdout.trim().split("\n").map((l) => l.split(" ")));
+  const landed = landedNamespaces(r.stdout);
   assert.deepEqual(landed, Object.fromEntries(lab.guests.map((g) => [g.name, g.netns])));
   assert.equal(lab.hypervisorConnectionCount() - before, 1, "exactly one hypervisor connection for 20 guests");
 });
