@@ -7,8 +7,11 @@ const once = process.argv.includes("--once");
 const lab = await startLab({ guests: 2 });
 const bin = new URL("../dist/ssh2vsock", import.meta.url).pathname;
 const tunnel = spawn(bin, ["tunnel", "-c", lab.configFile, "-v", "g1"], { stdio: ["ignore", "pipe", "inherit"] });
+const tunnelExited = new Promise((r) => tunnel.once("close", r));
 const shutdown = async (code: number) => {
+  // The tunnel first, then the lab it runs through.
   tunnel.kill("SIGTERM");
+  await tunnelExited;
   await lab.stop();
   process.exit(code);
 };

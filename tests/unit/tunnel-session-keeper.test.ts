@@ -116,4 +116,18 @@ describe("SessionKeeper", () => {
     assert.deepEqual(lost, []);
     assert.equal(script.calls(), 1);
   });
+
+  test("once draining, a lost session ends its connections and is not re-established", async () => {
+    const logs: LogEvent[] = [];
+    const lost: number[] = [];
+    const script = scripted(["ok"]);
+    const keeper = await SessionKeeper.open({ guest: "g1", connect: script.connect, log: (e) => logs.push(e), backoff: fast, onLost: (s) => lost.push(s.id) });
+    keeper.stopReconnecting();
+    script.made[0].die();
+    await new Promise((r) => setTimeout(r, 60));
+    assert.deepEqual(lost, [0], "its connections were ended");
+    assert.equal(script.calls(), 1, "no reconnection");
+    assert.equal(logs.filter((e) => e.event === "reconnect" || e.event === "session-lost").length, 0);
+    keeper.close();
+  });
 });

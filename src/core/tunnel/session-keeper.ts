@@ -30,6 +30,8 @@ export class SessionKeeper<S extends KeptSession> {
   #session: S;
   #next: Promise<S> | undefined;
   #stopped = false;
+  /** Shutting down: the current session may finish its connections, a lost one is not replaced. */
+  #draining = false;
   #wake: (() => void) | undefined;
   /** Reconnection attempts made since the keeper started (tests and logs use it). */
   attempts = 0;
@@ -55,6 +57,11 @@ export class SessionKeeper<S extends KeptSession> {
     return (this.#next ??= this.#reconnect());
   }
 
+  /** Keeps the current session for the connections it carries, but never replaces it again. */
+  stopReconnecting(): void {
+    this.#draining = true;
+  }
+
   /** Stops reconnecting and closes the current session. */
   close(): void {
     this.#stopped = true;
@@ -65,6 +72,10 @@ export class SessionKeeper<S extends KeptSession> {
   #watch(session: S): void {
     void session.closed.then(() => {
       if (this.#stopped || session !== this.#session) return;
+      if (this.#draining) {
+        this.#opts.onLost?.(session);
+        return;
+      }
       this.#opts.log({ level: "warn", event: "session-lost", guest: this.#opts.guest, detail: "guest session ended; in-flight connections closed, reconnecting" });
       this.#opts.onLost?.(session);
       this.#next ??= this.#reconnect();

@@ -92,6 +92,8 @@ export async function openTunnel(guest: GuestConfig, pool: HypervisorPool, io: E
   let closing: Promise<void> | undefined;
   const close = async (graceMs: number) => {
     const stopped = new Promise<void>((r) => server.close(() => r()));
+    // Shutting down: a session lost now ends its connections instead of being re-established.
+    keeper.stopReconnecting();
     if (sockets.size > 0 && graceMs > 0) {
       io.log({ level: "info", event: "draining", guest: guest.name, detail: `${sockets.size} open connection(s), up to ${graceMs / 1000} s` });
       let timer: ReturnType<typeof setTimeout> | undefined;
