@@ -38,12 +38,18 @@ export function resolveWith(opts: GlobalOptions, loaded: LoadedConfig, target: s
   return resolveTarget(target, loaded, { hypervisorOverride: opts.hypervisor, port, env, home: os.homedir(), exists: (p: string) => existsSync(p) });
 }
 
+/** The engine's I/O with the stderr logger; ssh2's per-packet traces only at -vv. */
+export function engineIO(opts: GlobalOptions): EngineIO {
+  const verbosity = opts.verbose ?? 0;
+  return nodeEngineIO(makeLogger(verbosity, opts.logFormat ?? "human"), verbosity >= 2);
+}
+
 /** Loads the configuration and builds the engine I/O with the stderr logger. */
 export function cliContext(opts: GlobalOptions): CliContext {
   const loaded = loadConfiguration(opts);
   return {
     loaded,
-    io: nodeEngineIO(makeLogger(opts.verbose ?? 0, opts.logFormat ?? "human")),
+    io: engineIO(opts),
     resolve: (target, o = {}) => resolveWith(opts, loaded, target, o.port),
   };
 }

@@ -5,12 +5,10 @@ import type { Command } from "commander";
 import * as clack from "@clack/prompts";
 import pc from "picocolors";
 import type { LoadedConfig } from "../core/config/types.ts";
-import { nodeEngineIO } from "../core/engine-io.ts";
 import { ExitCode, OperationError, Ssh2vsockError } from "../core/errors.ts";
 import { nodeKnownHostsFs, runDoctor, type CheckResult, type DoctorDeps, type DoctorProgress, type TrustRequest } from "../core/doctor/index.ts";
 import { describeTransport } from "../core/vsock/open-guest-stream.ts";
-import { loadConfiguration, resolveWith, type GlobalOptions } from "./context.ts";
-import { makeLogger } from "./logger.ts";
+import { engineIO, loadConfiguration, resolveWith, type GlobalOptions } from "./context.ts";
 
 interface DoctorOptions {
   json?: boolean;
@@ -53,7 +51,7 @@ export function registerDoctor(program: Command, globals: () => GlobalOptions): 
       const spin = interactive ? clack.spinner({ output: ui, withGuide: false }) : undefined;
       let current: string | undefined;
       const deps: DoctorDeps = {
-        io: nodeEngineIO(makeLogger(g.verbose ?? 0, g.logFormat ?? "human")),
+        io: engineIO(g),
         load,
         resolve: (t, loaded) => resolveWith(g, loaded, t),
       };

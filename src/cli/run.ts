@@ -4,10 +4,9 @@
 import { spawn } from "node:child_process";
 import type { Command } from "commander";
 import { Ssh2vsockError, UsageError } from "../core/errors.ts";
-import { DEFAULTS } from "../core/config/schema.ts";
+import { shutdownGraceMs } from "../core/tunnel/hop-timing.ts";
 import { HypervisorPool } from "../core/tunnel/hypervisor-pool.ts";
 import { tunnelEnv } from "../core/tunnel/env-names.ts";
-import type { TunnelHandle } from "../core/tunnel/tunnel.ts";
 import { cliContext, type GlobalOptions } from "./context.ts";
 import { exitStatusOf, onSignals } from "./signals.ts";
 import { openTunnels } from "./tunnel.ts";
@@ -61,8 +60,8 @@ async function runCommand(command: string[], targets: string[], globalOpts: Glob
     const pool = new HypervisorPool(ctx.io);
     const tunnels = await openTunnels(guests, pool, ctx.io);
     const closeAll = async () => {
-      const grace = (t: TunnelHandle) => guests.find((g) => g.name === t.guest)?.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutSeconds * 1000;
-      await Promise.all(tunnels.map((t) => t.close(grace(t))));
+      // openTunnels returns the tunnels in the order of `guests`.
+      await Promise.all(tunnels.map((t, i) => t.close(shutdownGraceMs(guests[i]!))));
       await pool.close();
     };
     let env: Record<string, string>;

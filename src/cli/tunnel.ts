@@ -3,7 +3,7 @@
 import type { Command } from "commander";
 import { UsageError } from "../core/errors.ts";
 import type { GuestConfig } from "../core/config/types.ts";
-import { DEFAULTS } from "../core/config/schema.ts";
+import { shutdownGraceMs } from "../core/tunnel/hop-timing.ts";
 import { HypervisorPool } from "../core/tunnel/hypervisor-pool.ts";
 import { openTunnel, type TunnelHandle } from "../core/tunnel/tunnel.ts";
 import { cliContext, type GlobalOptions } from "./context.ts";
@@ -11,7 +11,6 @@ import { nextSignal } from "./signals.ts";
 import { parseHostPort } from "./host-port.ts";
 
 /** How long SIGTERM lets open connections finish (`shutdown_timeout`, default 10 s). */
-const graceOf = (g: GuestConfig): number => g.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutSeconds * 1000;
 
 interface TunnelOptions {
   listen?: string;
@@ -70,7 +69,7 @@ export function registerTunnel(program: Command, globals: () => GlobalOptions): 
       }
       const sig = await nextSignal(["SIGINT", "SIGTERM"]);
       ctx.io.log({ level: "info", event: "shutdown", detail: sig });
-      await Promise.all(tunnels.map((t, i) => t.close(sig === "SIGTERM" ? graceOf(guests[i]) : 0)));
+      await Promise.all(tunnels.map((t, i) => t.close(sig === "SIGTERM" ? shutdownGraceMs(guests[i]) : 0)));
       await pool.close();
     });
 }

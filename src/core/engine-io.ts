@@ -18,11 +18,22 @@ export interface LogEvent {
 export interface EngineIO extends TrustIO {
   readFile(path: string): Buffer;
   log(e: LogEvent): void;
+  /** Trace events are kept (-vv): only then is ssh2's per-packet trace worth building. */
+  traces?: boolean;
+}
+
+/**
+ * The ssh2 trace callback for a hop, or undefined when traces are not kept: ssh2 then skips
+ * formatting a line for every packet of the relay.
+ */
+export function ssh2Trace(io: EngineIO, where: Pick<LogEvent, "guest" | "hop">): ((line: string) => void) | undefined {
+  return io.traces ? (line) => io.log({ level: "trace", event: "ssh2", ...where, detail: line }) : undefined;
 }
 
 /** node:fs for files, the real DNS client for SSHFP, and the given log sink. */
-export function nodeEngineIO(log: (e: LogEvent) => void = () => {}): EngineIO {
+export function nodeEngineIO(log: (e: LogEvent) => void = () => {}, traces = false): EngineIO {
   return {
+    traces,
     readFile: (p) => readFileSync(p),
     readText(p) {
       try {

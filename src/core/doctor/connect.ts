@@ -1,7 +1,7 @@
 // The authentication check of one hop: a full connection (host key signature verified, then
 // credentials), and only then the side effect of recording a key the user accepted.
 import type { HopConfig } from "../config/types.ts";
-import type { EngineIO } from "../engine-io.ts";
+import { ssh2Trace, type EngineIO } from "../engine-io.ts";
 import { openHop, type HopTransport, type SshHop } from "../ssh/hop.ts";
 import type { HostKeyPolicy } from "../ssh/host-key-policy.ts";
 import { hopTiming } from "../tunnel/hop-timing.ts";
@@ -44,7 +44,7 @@ export async function checkConnect(
       policy,
       timing: hopTiming(hopConfig),
       readFile: io.readFile,
-      debug: (line) => io.log({ level: "trace", event: "ssh2", hop: label, detail: line }),
+      debug: ssh2Trace(io, { hop: label }),
     });
   } catch (e) {
     const kept = pending ? `; the key you accepted was NOT added to ${pending.file}` : "";

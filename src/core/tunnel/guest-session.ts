@@ -1,7 +1,7 @@
 // Opens the guest's verified SSH session: hypervisor session from the pool, relay stream to
 // the guest, then the second hop over that stream, each step failing with its own exit code.
 import type { GuestConfig } from "../config/types.ts";
-import type { EngineIO } from "../engine-io.ts";
+import { ssh2Trace, type EngineIO } from "../engine-io.ts";
 import { openHop, type SshHop } from "../ssh/hop.ts";
 import { buildHostKeyPolicy, type HostKeyPolicy } from "../ssh/host-key-policy.ts";
 import type { CommandStream } from "../vsock/command-stream.ts";
@@ -59,7 +59,7 @@ export async function connectGuest(guest: GuestConfig, pool: HypervisorPool, io:
       policy,
       timing: hopTiming(guest.hop),
       readFile: io.readFile,
-      debug: (line) => io.log({ level: "trace", event: "ssh2", guest: guest.name, hop: label, detail: line }),
+      debug: ssh2Trace(io, { guest: guest.name, hop: label }),
     });
     io.log({ level: "info", event: "verified", guest: guest.name, hop: label, detail: `${hop.negotiated.serverHostKey} ${policy.fingerprint(hop.hostKey)}` });
     void hop.closed.then(() => relay.kill());

@@ -3,7 +3,7 @@
 // when the hypervisor refuses more channels on the first (sshd's MaxSessions, default 10).
 import type { ClientChannel } from "ssh2";
 import type { HypervisorConfig } from "../config/types.ts";
-import type { EngineIO } from "../engine-io.ts";
+import { ssh2Trace, type EngineIO } from "../engine-io.ts";
 import { openHop, type SshHop } from "../ssh/hop.ts";
 import { buildHostKeyPolicy } from "../ssh/host-key-policy.ts";
 import { localRunner, remoteRunner, type CommandRunner } from "../vsock/command-stream.ts";
@@ -150,7 +150,7 @@ export class HypervisorPool {
       policy,
       timing: hopTiming(hv),
       readFile: this.#io.readFile,
-      debug: (line) => this.#io.log({ level: "trace", event: "ssh2", hop: label, detail: line }),
+      debug: ssh2Trace(this.#io, { hop: label }),
     });
     this.#io.log({ level: "info", event: "verified", hop: label, detail: `${hop.negotiated.serverHostKey} ${policy.fingerprint(hop.hostKey)}` });
     return hop;
