@@ -1,7 +1,7 @@
 // Measurement helpers for scripts/bench.ts: timed shell commands, medians, peak RSS from /proc,
 // waiting for a listening port or a first byte, and the OpenSSH client configuration of the lab.
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
 import type { Lab } from "../tests/lab/lab.ts";
@@ -52,6 +52,22 @@ export function peakRssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** Resident anonymous and file-backed memory (RssAnon, RssFile) of a live process, in MiB. */
+export function rssBreakdownMiB(pid: number): { anon: number; file: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
+  return { anon: kb("RssAnon") / 1024, file: kb("RssFile") / 1024 };
+}
+
+/**
+ * Drops `file` from the page cache (GNU dd's documented `iflag=nocache count=0`). Peak RSS
+ * counts the binary's mapped pages, and how many get mapped depends on how its pages sit in the
+ * cache (a freshly written copy maps ~3 MiB more): measuring from an uncached binary is repeatable.
+ */
+export async function dropFromPageCache(file: string): Promise<void> {
+  await shOk(`dd if='${file}' iflag=nocache count=0 status=none`);
+}
+
 /** Current resident set size (VmRSS) of a live process, in MiB. */
 export function rssMiB(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -62,6 +78,32 @@ export function rssMiB(pid: number): number {
 export function cpuSeconds(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
   return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/** CPU seconds of a process and all its descendants (ssh -L and the ProxyCommand ssh it runs). */
+export function treeCpuSeconds(pid: number): number {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    // Gone, or no children file: count what is there.
+  }
+  return cpuSeconds(pid) + children.reduce((sum, c) => sum + treeCpuSeconds(c), 0);
+}
+
+/** The lab's sshds (hypervisor and guests): sshd processes whose command line names the lab's directory. */
+export function labPids(labDir: string): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const sshd = readFileSync(`/proc/${d}/comm`, "utf8").trim() === "sshd";
+      if (sshd && readFileSync(`/proc/${d}/cmdline`, "utf8").includes(labDir)) pids.push(Number(d));
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return pids;
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -6,7 +6,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { startLab } from "../tests/lab/lab.ts";
 import { freePort } from "../tests/lab/_system.ts";
-import { CIPHER, cpuSeconds, median, peakRssMiB, sh, shOk, sleep, startProcess, timeToFirstByte, waitForPort, writeSshConfig, type Running } from "./bench-lib.ts";
+import { CIPHER, dropFromPageCache, labPids, median, treeCpuSeconds, peakRssMiB, rssBreakdownMiB, sh, shOk, sleep, startProcess, timeToFirstByte, waitForPort, writeSshConfig, type Running } from "./bench-lib.ts";
 
 const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
@@ -48,7 +48,7 @@ function limit(name: string, unit: string, ours: number[], max: number, theirs?:
   const o = median(ours);
   const t = theirs && median(theirs);
   rows.push({ name, unit, ours: o, theirs: t, ratio: t !== undefined ? t / o : undefined, target: `≤ ${max} ${unit}`, met: o <= max, samples: { ours, theirs }, note });
-  log(`  ${name}: ${o.toFixed(1)} ${unit}${t !== undefined ? ` (OpenSSH ${t.toFixed(1)})` : ""}`);
+  log(`  ${name}: ${o.toFixed(1)} ${unit}${t !== undefined ? ` (OpenSSH ${t.toFixed(1)})` : ""}${note ? ` — ${note}` : ""}`);
 }
 
 const started = performance.now();
@@ -99,17 +99,27 @@ try {
     const down = (p: number) => shOk(`${ssh} -p ${p} local 'head -c ${reps.bytes} /dev/zero' > /dev/null`);
     const up = (p: number) => shOk(`head -c ${reps.bytes} /dev/zero | ${ssh} -p ${p} local 'cat > /dev/null'`);
     const mbps = (ms: number) => reps.bytes / MiB / (ms / 1000);
-    const res = { downO: [] as number[], downT: [] as number[], upO: [] as number[], upT: [] as number[], cpu: [] as number[] };
+    const res = { downO: [] as number[], downT: [] as number[], upO: [] as number[], upT: [] as number[] };
+    // CPU seconds per GiB moved, of the tunnel against OpenSSH's ssh -L and its ProxyCommand ssh:
+    // what the tunnel host spends, whatever the rest of this shared lab machine is doing.
+    const cpu = { downO: [] as number[], downT: [] as number[], upO: [] as number[], upT: [] as number[] };
+    const gib = reps.bytes / (1024 * MiB);
+    const measured = async (pid: number, into: number[], transfer: () => Promise<{ ms: number }>) => {
+      const c0 = treeCpuSeconds(pid);
+      const { ms } = await transfer();
+      into.push((treeCpuSeconds(pid) - c0) / gib);
+      return mbps(ms);
+    };
     for (let i = 0; i < reps.throughput; i++) {
-      const c0 = cpuSeconds(t.child.pid!);
-      res.downO.push(mbps((await down(port)).ms));
-      res.cpu.push(cpuSeconds(t.child.pid!) - c0);
-      res.downT.push(mbps((await down(osPort)).ms));
-      res.upT.push(mbps((await up(osPort)).ms));
-      res.upO.push(mbps((await up(port)).ms));
+      res.downO.push(await measured(t.child.pid!, cpu.downO, () => down(port)));
+      res.downT.push(await measured(os.child.pid!, cpu.downT, () => down(osPort)));
+      res.upT.push(await measured(os.child.pid!, cpu.upT, () => up(osPort)));
+      res.upO.push(await measured(t.child.pid!, cpu.upO, () => up(port)));
     }
-    pair("throughput guest→client", "MiB/s", res.downO, res.downT, true, `tunnel CPU per download: ${median(res.cpu).toFixed(2)} s`);
+    pair("throughput guest→client", "MiB/s", res.downO, res.downT, true);
     pair("throughput client→guest", "MiB/s", res.upO, res.upT, true);
+    pair("tunnel CPU per GiB guest→client (vs ssh -L + ProxyCommand ssh)", "s", cpu.downO, cpu.downT, false);
+    pair("tunnel CPU per GiB client→guest (vs ssh -L + ProxyCommand ssh)", "s", cpu.upO, cpu.upT, false);
     await t.stop();
   }
 
@@ -184,20 +194,22 @@ try {
   }
 
   if (want("memory")) {
-    log("bench: idle memory");
-    const one = tunnel(["g1"]);
-    await one.lines(1);
-    await sleep(1000);
-    const rss1 = peakRssMiB(one.child.pid!);
-    await one.stop();
-    const all = tunnel([]);
-    await all.lines(lab.guests.length);
-    await sleep(1000);
-    const rss10 = peakRssMiB(all.child.pid!);
-    await all.stop();
+    log("bench: idle memory (the binary dropped from the page cache first)");
+    const idle = async (targets: string[], ready: number) => {
+      await dropFromPageCache(bin);
+      const t = tunnel(targets);
+      await t.lines(ready);
+      await sleep(1000);
+      const peak = peakRssMiB(t.child.pid!);
+      const { anon, file } = rssBreakdownMiB(t.child.pid!);
+      await t.stop();
+      return { peak, note: `now ${anon.toFixed(1)} MiB anonymous + ${file.toFixed(1)} MiB of the binary's pages` };
+    };
+    const one = await idle(["g1"], 1);
+    const all = await idle([], lab.guests.length);
     const osRss = peakRssMiB(os.child.pid!);
-    limit("peak RSS, tunnel idle, 1 guest", "MiB", [rss1], 60, undefined, `OpenSSH's ssh -L: ${osRss.toFixed(1)} MiB (plus its ProxyCommand ssh)`);
-    limit(`peak RSS, tunnel idle, ${lab.guests.length} guests`, "MiB", [rss10], 100);
+    limit("peak RSS, tunnel idle, 1 guest", "MiB", [one.peak], 60, undefined, `${one.note}; OpenSSH's ssh -L: ${osRss.toFixed(1)} MiB (plus its ProxyCommand ssh)`);
+    limit(`peak RSS, tunnel idle, ${lab.guests.length} guests`, "MiB", [all.peak], 100, undefined, all.note);
   }
 
   if (want("version")) {
@@ -210,6 +222,54 @@ try {
     }
     limit("start-up: ssh2vsock --version", "ms", o, 80, th, "OpenSSH column: ssh -V");
   }
+  if (want("split")) {
+    // The lab puts the client, the tunnel, the hypervisor and the guests on one 2-CPU machine,
+    // where every process competes with every other. Here the lab's sshds (and the sessions and
+    // socat they start) run on CPU 0 and the user's side (the client ssh and the tunnel, or
+    // ssh -L and its ProxyCommand) on CPU 1: the tunnel host and the hypervisor as two machines.
+    if (cpus().length < 2) log("bench: split skipped: it needs two CPUs");
+    else {
+      log(`bench: throughput with the lab on CPU 0 and the user's side on CPU 1, ${reps.bytes / MiB} MiB each way, ${reps.throughput} run(s)`);
+      for (const pid of labPids(lab.dir)) await shOk(`taskset -a -p -c 0 ${pid} > /dev/null`);
+      try {
+        const t = startProcess("taskset", ["-c", "1", bin, "tunnel", "-c", lab.configFile, "g1"]);
+        running.push(t);
+        const port = portOf((await t.lines(1))[0]);
+        const p = await freePort();
+        const s = startProcess("taskset", ["-c", "1", "ssh", "-F", cfg, "-N", "-L", `${p}:127.0.0.1:22`, "g1"]);
+        running.push(s);
+        await waitForPort(p);
+        const pinned = `taskset -c 1 ${ssh}`;
+        const gib = reps.bytes / (1024 * MiB);
+        const mbps = (ms: number) => reps.bytes / MiB / (ms / 1000);
+        const r = { downO: [] as number[], downT: [] as number[], upO: [] as number[], upT: [] as number[], cpuDownO: [] as number[], cpuDownT: [] as number[], cpuUpO: [] as number[], cpuUpT: [] as number[] };
+        const measure = async (pid: number, cpuInto: number[], cmd: string) => {
+          const c0 = treeCpuSeconds(pid);
+          const { ms } = await shOk(cmd);
+          cpuInto.push((treeCpuSeconds(pid) - c0) / gib);
+          return mbps(ms);
+        };
+        const down = (q: number) => `${pinned} -p ${q} local 'head -c ${reps.bytes} /dev/zero' > /dev/null`;
+        const up = (q: number) => `head -c ${reps.bytes} /dev/zero | ${pinned} -p ${q} local 'cat > /dev/null'`;
+        for (let i = 0; i < reps.throughput; i++) {
+          r.downO.push(await measure(t.child.pid!, r.cpuDownO, down(port)));
+          r.downT.push(await measure(s.child.pid!, r.cpuDownT, down(p)));
+          r.upT.push(await measure(s.child.pid!, r.cpuUpT, up(p)));
+          r.upO.push(await measure(t.child.pid!, r.cpuUpO, up(port)));
+        }
+        pair("split machines: throughput guest→client", "MiB/s", r.downO, r.downT, true);
+        pair("split machines: throughput client→guest", "MiB/s", r.upO, r.upT, true);
+        pair("split machines: tunnel CPU per GiB guest→client", "s", r.cpuDownO, r.cpuDownT, false);
+        pair("split machines: tunnel CPU per GiB client→guest", "s", r.cpuUpO, r.cpuUpT, false);
+        await t.stop();
+        await s.stop();
+      } finally {
+        const all = `0-${cpus().length - 1}`;
+        for (const pid of labPids(lab.dir)) await sh(`taskset -a -p -c ${all} ${pid} > /dev/null`);
+      }
+    }
+  }
+
   if (want("nagle")) {
     log(`bench: throughput through the raw TCP stand-in (Nagle on), ${reps.bytes / MiB} MiB each way, 1 run`);
     writeFileSync(wrapper, rawWrapper);

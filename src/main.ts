@@ -13,6 +13,7 @@ import { registerRun } from "./cli/run.ts";
 import { registerDoctor } from "./cli/doctor.ts";
 import { registerSshConfig } from "./cli/ssh-config.ts";
 import { registerCompletions } from "./cli/completions.ts";
+import { applyRuntimeTuning } from "./cli/runtime-tuning.ts";
 
 /** Builds the declared command tree (also the source of completion scripts). */
 export function buildProgram(): Command {
@@ -81,6 +82,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
+  // tunnel, proxy and run re-execute once with start-up-only allocator settings (same PID).
+  applyRuntimeTuning();
   const code = await main(process.argv);
   // Flush stdout/stderr before leaving: a ProxyCommand's last bytes matter.
   process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));

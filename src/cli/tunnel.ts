@@ -7,7 +7,7 @@ import { shutdownGraceMs } from "../core/tunnel/hop-timing.ts";
 import { HypervisorPool } from "../core/tunnel/hypervisor-pool.ts";
 import { openTunnel, type TunnelHandle } from "../core/tunnel/tunnel.ts";
 import { cliContext, type GlobalOptions } from "./context.ts";
-import { nextSignal } from "./signals.ts";
+import { exitStatusOf, nextSignal } from "./signals.ts";
 import { parseHostPort } from "./host-port.ts";
 
 /** How long SIGTERM lets open connections finish (`shutdown_timeout`, default 10 s). */
@@ -57,17 +57,26 @@ export function registerTunnel(program: Command, globals: () => GlobalOptions): 
     .option("--target <host:port>", "where the guest forwards each connection (default 127.0.0.1:22)")
     .option("--json", "print one JSON object per ready tunnel")
     .action(async (targets: string[], opts: TunnelOptions) => {
+      // Handlers before anything else: a SIGTERM that arrived just after the ready lines used to
+      // find Bun's handler not yet in place and kill the process without a graceful shutdown.
+      // Until every tunnel is ready a signal stops at once, as the default action would.
+      let ready = false;
+      const signalled = nextSignal(["SIGINT", "SIGTERM"]).then((sig) => {
+        if (!ready) process.stderr.write(`ssh2vsock: ${sig} before the tunnels were ready; stopping\n`, () => process.exit(exitStatusOf(null, sig)));
+        return sig;
+      });
       const ctx = cliContext(globals());
       const guests = tunnelGuests(ctx, targets, opts);
       const pool = new HypervisorPool(ctx.io);
       const tunnels = await openTunnels(guests, pool, ctx.io);
+      ready = true;
       for (const t of tunnels) {
         const line = opts.json
           ? JSON.stringify({ name: t.guest, host: t.address.host, port: t.address.port })
           : `${t.guest} ${t.address.host}:${t.address.port}`;
         process.stdout.write(line + "\n");
       }
-      const sig = await nextSignal(["SIGINT", "SIGTERM"]);
+      const sig = await signalled;
       ctx.io.log({ level: "info", event: "shutdown", detail: sig });
       await Promise.all(tunnels.map((t, i) => t.close(sig === "SIGTERM" ? shutdownGraceMs(guests[i]) : 0)));
       await pool.close();

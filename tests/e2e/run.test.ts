@@ -46,6 +46,13 @@ describe("run", () => {
     assert.equal(r.stdout.trim(), lab.guests[0].netns);
   });
 
+  test("the command gets the environment ssh2vsock was given, not its own start-up settings", async () => {
+    const show = 'echo "G=$GLIBC_TUNABLES M=${MIMALLOC_PURGE_DELAY-unset} R=${SSH2VSOCK_RUNTIME_RESTORE-unset}"';
+    const r = await runCli(["run", "-c", lab.configFile, "--guest", "g1", "--", "sh", "-c", show], { env: { GLIBC_TUNABLES: "glibc.malloc.arena_max=2" } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), "G=glibc.malloc.arena_max=2 M=unset R=unset");
+  });
+
   test("passes the command's exit status through (7)", async () => {
     const r = await runCli(["run", "-c", lab.configFile, "--guest", "g1", "--", "sh", "-c", `${sshG1("true")} && exit 7`]);
     assert.equal(r.code, 7, r.stderr);

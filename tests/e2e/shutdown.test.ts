@@ -9,7 +9,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startLab, type Lab } from "../lab/lab.ts";
 import { startCli } from "./_cli.ts";
-import { guestBlock, hypervisorBlock, sha256, sshThroughTunnel, writeConfig } from "./_fixtures.ts";
+import { guestBlock, hypervisorBlock, knownHostsFor, sha256, sshThroughTunnel, writeConfig, writeKnownHosts } from "./_fixtures.ts";
 import { eventually } from "./_run-helpers.ts";
 
 let lab: Lab;
@@ -87,4 +87,36 @@ test("connections still open when shutdown_timeout expires are closed and ssh2vs
   assert.ok(took >= 900 && took < 5000, `exited after ${took} ms, expected about 1 s`);
   assert.match(cli.stderr(), /shutdown-timeout \[guest=g1\]: closing 1 connection/);
   assert.notEqual(await sshExit, 0, "the idle session was cut");
+});
+
+test("SIGTERM the moment the ready line appears still shuts down gracefully (exit 0), every time", async () => {
+  for (let i = 0; i < 6; i++) {
+    const cli = startCli(["tunnel", "-c", lab.configFile, "-v", "g1"]);
+    await cli.lines(1);
+    const { code, signal } = await cli.stop("SIGTERM");
+    assert.deepEqual({ code, signal }, { code: 0, signal: null }, `attempt ${i + 1}: ${cli.stderr()}`);
+    assert.match(cli.stderr(), /shutdown: SIGTERM/);
+  }
+});
+
+test("SIGTERM before the tunnels are ready stops at once with 143 and says why", async () => {
+  // A hypervisor port that accepts and never answers: the tunnel is still connecting.
+  let dialled = false;
+  const silent = net.createServer((socket) => {
+    dialled = true;
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((r) => silent.listen(0, "127.0.0.1", () => r()));
+  try {
+    const port = (silent.address() as net.AddressInfo).port;
+    const kh = writeKnownHosts(lab, "silent-term", [knownHostsFor(`[127.0.0.1]:${port}`, lab.hypervisor.hostKeyPubFiles.ed25519)]);
+    const config = writeConfig(lab, "silent-term", hypervisorBlock(lab, { port: String(port), known_hosts_file: JSON.stringify(kh), connect_timeout: "30" }) + guestBlock(lab, "g1"));
+    const cli = startCli(["tunnel", "-c", config, "g1"]);
+    assert.ok(await eventually(() => dialled, 15_000), "the tunnel dials the hypervisor");
+    const { code } = await cli.stop("SIGTERM");
+    assert.equal(code, 143, cli.stderr());
+    assert.match(cli.stderr(), /SIGTERM before the tunnels were ready; stopping/);
+  } finally {
+    silent.close();
+  }
 });

@@ -4,7 +4,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startLab, type Lab } from "../lab/lab.ts";
 import { cliShell, runCommand, startCli } from "./_cli.ts";
@@ -28,6 +28,20 @@ describe("tunnel", () => {
       const r = await runCommand("ssh", [...sshThroughTunnel(lab, Number(m[1]), "g1"), "ip netns identify"]);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout.trim(), lab.guests[0].netns);
+    } finally {
+      const { code } = await cli.stop("SIGTERM");
+      assert.equal(code, 0, cli.stderr());
+    }
+  });
+
+  test("runs with its start-up allocator settings in the very process that was started (same PID)", async () => {
+    const cli = startCli(["tunnel", "-c", lab.configFile, "g1"], { env: { GLIBC_TUNABLES: "", MIMALLOC_PURGE_DELAY: "" } });
+    try {
+      await cli.lines(1);
+      // /proc/PID/environ is what the kernel got at the last execve: the re-executed image's.
+      const environ = readFileSync(`/proc/${cli.child.pid}/environ`, "utf8").split("\0");
+      const tuned = environ.filter((e) => /^(GLIBC_TUNABLES|MIMALLOC_PURGE_DELAY)=/.test(e));
+      assert.deepEqual(tuned.sort(), ["GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold=4194304", "MIMALLOC_PURGE_DELAY=10000"]);
     } finally {
       const { code } = await cli.stop("SIGTERM");
       assert.equal(code, 0, cli.stderr());

@@ -12,6 +12,7 @@ import { translateSshError, type HandshakeTrace } from "./translate-error.ts";
 import net from "node:net";
 import { coalesceWrites } from "./coalesce-writes.ts";
 import { fitPacketsInto } from "./fit-packets.ts";
+import { stopPacketTrace } from "./stop-packet-trace.ts";
 
 /** Where a hop's transport comes from: a TCP address, or an already-open stream. */
 export type HopTransport = { host: string; port: number } | { stream: Duplex };
@@ -106,6 +107,7 @@ export function openHop(spec: HopSpec): Promise<SshHop> {
       settled = true;
       open = true;
       client.removeListener("error", fail);
+      if (!spec.debug) stopPacketTrace(client);
       // Later errors (keepalive timeout, reset) end the session; `closed` reports it.
       client.on("error", (e) => spec.debug?.(`${spec.label}: ${(e as Error).message}`));
       resolve({
