@@ -91,6 +91,36 @@ describe("appendKnownHostsLine", () => {
     assert.deepEqual([...m.files.keys()], ["/d/known_hosts"]);
   });
 
+  test("keeps a line another writer appended meanwhile: starts over from the file as it is now", () => {
+    const m = memFs({ "/d/known_hosts": "old\n" });
+    const writeNew = m.fs.writeNew;
+    let raced = false;
+    m.fs.writeNew = (p, data, mode) => {
+      writeNew(p, data, mode);
+      if (!raced) {
+        raced = true;
+        const f = m.files.get("/d/known_hosts")!;
+        f.data = Buffer.concat([f.data, Buffer.from("theirs ssh-ed25519 AAAA\n")]);
+      }
+    };
+    appendKnownHostsLine(m.fs, "/d/known_hosts", LINE);
+    assert.equal(m.files.get("/d/known_hosts")!.data.toString(), `old\ntheirs ssh-ed25519 AAAA\n${LINE}\n`);
+    assert.deepEqual([...m.files.keys()], ["/d/known_hosts"], "no temporary file left behind");
+  });
+
+  test("gives up with a clear error, leaving the file as the other writer left it, when it never settles", () => {
+    const m = memFs({ "/d/known_hosts": "old\n" });
+    const writeNew = m.fs.writeNew;
+    m.fs.writeNew = (p, data, mode) => {
+      writeNew(p, data, mode);
+      const f = m.files.get("/d/known_hosts")!;
+      f.data = Buffer.concat([f.data, Buffer.from("busy\n")]);
+    };
+    assert.throws(() => appendKnownHostsLine(m.fs, "/d/known_hosts", LINE), /cannot add the host key to \/d\/known_hosts: EAGAIN/);
+    assert.equal(m.files.get("/d/known_hosts")!.data.toString(), "old\n" + "busy\n".repeat(5));
+    assert.deepEqual([...m.files.keys()], ["/d/known_hosts"]);
+  });
+
   test("refuses a line containing a line break (it would smuggle a second entry)", () => {
     const m = memFs({ "/k": "x\n" });
     assert.throws(() => appendKnownHostsLine(m.fs, "/k", `${LINE}\n* ssh-ed25519 AAAA`), OperationError);

@@ -4,6 +4,9 @@ import { randomBytes } from "node:crypto";
 import { dirname, basename, join } from "node:path";
 import { OperationError } from "../errors.ts";
 
+/** Times the append starts over because another writer changed the file under it. */
+const MAX_ATTEMPTS = 5;
+
 /** The file operations the append needs; node:fs in production, an in-memory map in tests. */
 export interface KnownHostsFs {
   /** The file's bytes, or undefined when it does not exist. */
@@ -22,7 +25,8 @@ export interface KnownHostsFs {
  * Appends `line` to the known_hosts file at `path`, creating it (mode 0600, directory 0700)
  * when missing. The new file is written beside the old one and renamed over it, so a reader
  * sees the old file or the new one, never half of either; the result has mode 0600. A symbolic
- * link is followed: the file it points to is the one replaced.
+ * link is followed: the file it points to is the one replaced. A line another writer appends
+ * while this one is being written is kept: the append starts over from the file as it is then.
  * @example appendKnownHostsLine(nodeKnownHostsFs(), "/root/.ssh/known_hosts", knownHostsLine(key, "web1", { hash: true }))
  */
 export function appendKnownHostsLine(fs: KnownHostsFs, linkOrPath: string, line: string): void {
@@ -31,17 +35,27 @@ export function appendKnownHostsLine(fs: KnownHostsFs, linkOrPath: string, line:
   // to, so the link stays a link.
   const path = fs.resolve(linkOrPath);
   const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.ssh2vsock-${randomBytes(6).toString("hex")}.tmp`);
+  let temp = "";
   try {
     fs.mkdirp(dir, 0o700);
-    const old = fs.read(path) ?? Buffer.alloc(0);
-    // A last line without its newline stays byte-for-byte; the new line starts on its own line.
-    const separator = old.length > 0 && old[old.length - 1] !== 0x0a ? "\n" : "";
-    fs.writeNew(temp, Buffer.concat([old, Buffer.from(`${separator}${line}\n`, "utf8")]), 0o600);
+    for (let attempt = 1; ; attempt++) {
+      temp = join(dir, `.${basename(path)}.ssh2vsock-${randomBytes(6).toString("hex")}.tmp`);
+      const old = fs.read(path) ?? Buffer.alloc(0);
+      // A last line without its newline stays byte-for-byte; the new line starts on its own line.
+      const separator = old.length > 0 && old[old.length - 1] !== 0x0a ? "\n" : "";
+      fs.writeNew(temp, Buffer.concat([old, Buffer.from(`${separator}${line}\n`, "utf8")]), 0o600);
+      // Another writer (a second doctor, ssh's accept-new) may have appended meanwhile: replacing
+      // the file now would drop its line. Start again from the file as it is now.
+      const now = fs.read(path) ?? Buffer.alloc(0);
+      if (now.equals(old)) break;
+      fs.remove(temp);
+      temp = "";
+      if (attempt === MAX_ATTEMPTS) throw Object.assign(new Error("the file keeps changing while ssh2vsock writes it"), { code: "EAGAIN" });
+    }
     fs.rename(temp, path);
   } catch (e) {
     try {
-      fs.remove(temp);
+      if (temp) fs.remove(temp);
     } catch {
       // The temporary file was never created, or is already gone.
     }
