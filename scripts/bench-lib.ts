@@ -1,10 +1,11 @@
 // Measurement helpers for scripts/bench.ts: timed shell commands, medians, peak RSS from /proc,
 // waiting for a listening port or a first byte, and the OpenSSH client configuration of the lab.
 import { spawn, type ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
 import type { Lab } from "../tests/lab/lab.ts";
+import { descendants, sleep } from "../tests/lab/_system.ts";
 
 /** The cipher forced on every OpenSSH hop; ssh2 must negotiate it too (checked by the bench). */
 export const CIPHER = "aes128-gcm@openssh.com";
@@ -82,31 +83,27 @@ export function cpuSeconds(pid: number): number {
 
 /** CPU seconds of a process and all its descendants (ssh -L and the ProxyCommand ssh it runs). */
 export function treeCpuSeconds(pid: number): number {
-  let children: number[] = [];
-  try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    // Gone, or no children file: count what is there.
-  }
-  return cpuSeconds(pid) + children.reduce((sum, c) => sum + treeCpuSeconds(c), 0);
-}
-
-/** The lab's sshds (hypervisor and guests): sshd processes whose command line names the lab's directory. */
-export function labPids(labDir: string): number[] {
-  const pids: number[] = [];
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
+  return [pid, ...descendants(pid)].reduce((sum, p) => {
     try {
-      const sshd = readFileSync(`/proc/${d}/comm`, "utf8").trim() === "sshd";
-      if (sshd && readFileSync(`/proc/${d}/cmdline`, "utf8").includes(labDir)) pids.push(Number(d));
+      return sum + cpuSeconds(p);
     } catch {
-      // Exited while we looked.
+      return sum; // Exited while we counted.
     }
-  }
-  return pids;
+  }, 0);
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The lab's sshds (hypervisor, guests and their sessions): this process started the lab. */
+export function labSshds(): number[] {
+  return descendants(process.pid).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "sshd";
+    } catch {
+      return false;
+    }
+  });
+}
+
+export { sleep };
 
 /** Resolves once something accepts TCP connections on 127.0.0.1:port. */
 export async function waitForPort(port: number, timeoutMs = 20_000, everyMs = 50): Promise<void> {

@@ -6,7 +6,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { startLab } from "../tests/lab/lab.ts";
 import { freePort } from "../tests/lab/_system.ts";
-import { CIPHER, dropFromPageCache, labPids, median, treeCpuSeconds, peakRssMiB, rssBreakdownMiB, sh, shOk, sleep, startProcess, timeToFirstByte, waitForPort, writeSshConfig, type Running } from "./bench-lib.ts";
+import { CIPHER, dropFromPageCache, labSshds, median, treeCpuSeconds, peakRssMiB, rssBreakdownMiB, sh, shOk, sleep, startProcess, timeToFirstByte, waitForPort, writeSshConfig, type Running } from "./bench-lib.ts";
 
 const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
@@ -69,6 +69,36 @@ const tunnel = (targets: string[]) => {
 };
 const portOf = (line: string) => Number(line.split(":").at(-1));
 
+/**
+ * Moves reps.bytes each way through ssh2vsock's tunnel and through OpenSSH's -L, alternating,
+ * with `ssh` as the client; records MiB/s and CPU seconds per GiB of each side's process tree
+ * (the tunnel against ssh -L with its ProxyCommand ssh: what the user's machine spends,
+ * whatever the rest of this shared lab machine is doing).
+ */
+async function throughputPairs(prefix: string, ssh: string, ours: { pid: number; port: number }, theirs: { pid: number; port: number }): Promise<void> {
+  const gib = reps.bytes / (1024 * MiB);
+  const down = (port: number) => `${ssh} -p ${port} local 'head -c ${reps.bytes} /dev/zero' > /dev/null`;
+  const up = (port: number) => `head -c ${reps.bytes} /dev/zero | ${ssh} -p ${port} local 'cat > /dev/null'`;
+  const rate = { downO: [] as number[], downT: [] as number[], upO: [] as number[], upT: [] as number[] };
+  const cpu = { downO: [] as number[], downT: [] as number[], upO: [] as number[], upT: [] as number[] };
+  const measure = async (key: keyof typeof rate, side: { pid: number; port: number }, command: (port: number) => string) => {
+    const c0 = treeCpuSeconds(side.pid);
+    const { ms } = await shOk(command(side.port));
+    cpu[key].push((treeCpuSeconds(side.pid) - c0) / gib);
+    rate[key].push(reps.bytes / MiB / (ms / 1000));
+  };
+  for (let i = 0; i < reps.throughput; i++) {
+    await measure("downO", ours, down);
+    await measure("downT", theirs, down);
+    await measure("upT", theirs, up);
+    await measure("upO", ours, up);
+  }
+  pair(`${prefix}throughput guest→client`, "MiB/s", rate.downO, rate.downT, true);
+  pair(`${prefix}throughput client→guest`, "MiB/s", rate.upO, rate.upT, true);
+  pair(`${prefix}tunnel CPU per GiB guest→client (vs ssh -L + ProxyCommand ssh)`, "s", cpu.downO, cpu.downT, false);
+  pair(`${prefix}tunnel CPU per GiB client→guest (vs ssh -L + ProxyCommand ssh)`, "s", cpu.upO, cpu.upT, false);
+}
+
 try {
   const cfg = writeSshConfig(lab);
   const ssh = `ssh -F ${cfg}`;
@@ -96,30 +126,7 @@ try {
     log(`bench: throughput, ${reps.bytes / MiB} MiB each way, ${reps.throughput} run(s)`);
     const t = tunnel(["g1"]);
     const port = portOf((await t.lines(1))[0]);
-    const down = (p: number) => shOk(`${ssh} -p ${p} local 'head -c ${reps.bytes} /dev/zero' > /dev/null`);
-    const up = (p: number) => shOk(`head -c ${reps.bytes} /dev/zero | ${ssh} -p ${p} local 'cat > /dev/null'`);
-    const mbps = (ms: number) => reps.bytes / MiB / (ms / 1000);
-    const res = { downO: [] as number[], downT: [] as number[], upO: [] as number[], upT: [] as number[] };
-    // CPU seconds per GiB moved, of the tunnel against OpenSSH's ssh -L and its ProxyCommand ssh:
-    // what the tunnel host spends, whatever the rest of this shared lab machine is doing.
-    const cpu = { downO: [] as number[], downT: [] as number[], upO: [] as number[], upT: [] as number[] };
-    const gib = reps.bytes / (1024 * MiB);
-    const measured = async (pid: number, into: number[], transfer: () => Promise<{ ms: number }>) => {
-      const c0 = treeCpuSeconds(pid);
-      const { ms } = await transfer();
-      into.push((treeCpuSeconds(pid) - c0) / gib);
-      return mbps(ms);
-    };
-    for (let i = 0; i < reps.throughput; i++) {
-      res.downO.push(await measured(t.child.pid!, cpu.downO, () => down(port)));
-      res.downT.push(await measured(os.child.pid!, cpu.downT, () => down(osPort)));
-      res.upT.push(await measured(os.child.pid!, cpu.upT, () => up(osPort)));
-      res.upO.push(await measured(t.child.pid!, cpu.upO, () => up(port)));
-    }
-    pair("throughput guest→client", "MiB/s", res.downO, res.downT, true);
-    pair("throughput client→guest", "MiB/s", res.upO, res.upT, true);
-    pair("tunnel CPU per GiB guest→client (vs ssh -L + ProxyCommand ssh)", "s", cpu.downO, cpu.downT, false);
-    pair("tunnel CPU per GiB client→guest (vs ssh -L + ProxyCommand ssh)", "s", cpu.upO, cpu.upT, false);
+    await throughputPairs("", ssh, { pid: t.child.pid!, port }, { pid: os.child.pid!, port: osPort });
     await t.stop();
   }
 
@@ -230,7 +237,7 @@ try {
     if (cpus().length < 2) log("bench: split skipped: it needs two CPUs");
     else {
       log(`bench: throughput with the lab on CPU 0 and the user's side on CPU 1, ${reps.bytes / MiB} MiB each way, ${reps.throughput} run(s)`);
-      for (const pid of labPids(lab.dir)) await shOk(`taskset -a -p -c 0 ${pid} > /dev/null`);
+      for (const pid of labSshds()) await shOk(`taskset -a -p -c 0 ${pid} > /dev/null`);
       try {
         const t = startProcess("taskset", ["-c", "1", bin, "tunnel", "-c", lab.configFile, "g1"]);
         running.push(t);
@@ -239,33 +246,12 @@ try {
         const s = startProcess("taskset", ["-c", "1", "ssh", "-F", cfg, "-N", "-L", `${p}:127.0.0.1:22`, "g1"]);
         running.push(s);
         await waitForPort(p);
-        const pinned = `taskset -c 1 ${ssh}`;
-        const gib = reps.bytes / (1024 * MiB);
-        const mbps = (ms: number) => reps.bytes / MiB / (ms / 1000);
-        const r = { downO: [] as number[], downT: [] as number[], upO: [] as number[], upT: [] as number[], cpuDownO: [] as number[], cpuDownT: [] as number[], cpuUpO: [] as number[], cpuUpT: [] as number[] };
-        const measure = async (pid: number, cpuInto: number[], cmd: string) => {
-          const c0 = treeCpuSeconds(pid);
-          const { ms } = await shOk(cmd);
-          cpuInto.push((treeCpuSeconds(pid) - c0) / gib);
-          return mbps(ms);
-        };
-        const down = (q: number) => `${pinned} -p ${q} local 'head -c ${reps.bytes} /dev/zero' > /dev/null`;
-        const up = (q: number) => `head -c ${reps.bytes} /dev/zero | ${pinned} -p ${q} local 'cat > /dev/null'`;
-        for (let i = 0; i < reps.throughput; i++) {
-          r.downO.push(await measure(t.child.pid!, r.cpuDownO, down(port)));
-          r.downT.push(await measure(s.child.pid!, r.cpuDownT, down(p)));
-          r.upT.push(await measure(s.child.pid!, r.cpuUpT, up(p)));
-          r.upO.push(await measure(t.child.pid!, r.cpuUpO, up(port)));
-        }
-        pair("split machines: throughput guest→client", "MiB/s", r.downO, r.downT, true);
-        pair("split machines: throughput client→guest", "MiB/s", r.upO, r.upT, true);
-        pair("split machines: tunnel CPU per GiB guest→client", "s", r.cpuDownO, r.cpuDownT, false);
-        pair("split machines: tunnel CPU per GiB client→guest", "s", r.cpuUpO, r.cpuUpT, false);
+        await throughputPairs("split machines: ", `taskset -c 1 ${ssh}`, { pid: t.child.pid!, port }, { pid: s.child.pid!, port: p });
         await t.stop();
         await s.stop();
       } finally {
         const all = `0-${cpus().length - 1}`;
-        for (const pid of labPids(lab.dir)) await sh(`taskset -a -p -c ${all} ${pid} > /dev/null`);
+        for (const pid of labSshds()) await sh(`taskset -a -p -c ${all} ${pid} > /dev/null`);
       }
     }
   }

@@ -8,7 +8,7 @@ import { shutdownGraceMs } from "../core/tunnel/hop-timing.ts";
 import { HypervisorPool } from "../core/tunnel/hypervisor-pool.ts";
 import { tunnelEnv } from "../core/tunnel/env-names.ts";
 import { cliContext, type GlobalOptions } from "./context.ts";
-import { exitStatusOf, onSignals } from "./signals.ts";
+import { exitStatusOf, onSignals, stopBecauseOf } from "./signals.ts";
 import { openTunnels } from "./tunnel.ts";
 
 const RELAYED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
@@ -48,7 +48,7 @@ async function runCommand(command: string[], targets: string[], globalOpts: Glob
       }
       return;
     }
-    process.stderr.write(`ssh2vsock: ${sig} before the command started; stopping\n`, () => process.exit(exitStatusOf(null, sig)));
+    stopBecauseOf(sig, "the command started");
   });
   try {
     const ctx = cliContext(globalOpts);

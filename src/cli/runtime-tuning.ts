@@ -12,6 +12,8 @@ const VALUED_GLOBALS = new Set(["-c", "--config", "--hypervisor", "--log-format"
 export const RESTORE_MARK = "SSH2VSOCK_RUNTIME_RESTORE";
 export const OPT_OUT = "SSH2VSOCK_RUNTIME_TUNING";
 
+const REP_MOVSB = "glibc.cpu.x86_rep_movsb_threshold";
+
 /**
  * glibc's memmove uses `rep movsb` above 2 KiB on CPUs with ERMS/FSRM; on AMD EPYC that runs at
  * ~3 GB/s instead of ~50 GB/s when source and destination differ in alignment, which is the
@@ -22,9 +24,9 @@ export const OPT_OUT = "SSH2VSOCK_RUNTIME_TUNING";
  */
 export const TUNED: Readonly<Record<string, { value: string; merge?: (current: string) => string | undefined }>> = {
   GLIBC_TUNABLES: {
-    value: "glibc.cpu.x86_rep_movsb_threshold=4194304",
+    value: `${REP_MOVSB}=4194304`,
     // Keep the user's tunables; add ours unless they chose this one themselves.
-    merge: (current) => (current.includes("glibc.cpu.x86_rep_movsb_threshold") ? undefined : `${current}:glibc.cpu.x86_rep_movsb_threshold=4194304`),
+    merge: (current) => (current.includes(REP_MOVSB) ? undefined : `${current}:${REP_MOVSB}=4194304`),
   },
   MIMALLOC_PURGE_DELAY: { value: "10000" },
 };

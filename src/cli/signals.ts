@@ -25,6 +25,15 @@ export function exitStatusOf(code: number | null, signal: NodeJS.Signals | null)
 }
 
 /**
+ * Leaves at once after a signal that came before there was anything to shut down gracefully:
+ * one line saying so, then the shell's 128+N, as the signal's default action would have ended.
+ * @example stopBecauseOf("SIGTERM", "the tunnels were ready") // exits 143
+ */
+export function stopBecauseOf(sig: NodeJS.Signals, before: string): void {
+  process.stderr.write(`ssh2vsock: ${sig} before ${before}; stopping\n`, () => process.exit(exitStatusOf(null, sig)));
+}
+
+/**
  * Installs handlers for `signals` at once and calls `onSignal` for each one received. Having a
  * handler matters for PID 1: the kernel drops signals a PID 1 does not handle, so without it a
  * container would ignore `docker stop` until SIGKILL. Returns a function removing the handlers.

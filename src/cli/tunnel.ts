@@ -7,7 +7,7 @@ import { shutdownGraceMs } from "../core/tunnel/hop-timing.ts";
 import { HypervisorPool } from "../core/tunnel/hypervisor-pool.ts";
 import { openTunnel, type TunnelHandle } from "../core/tunnel/tunnel.ts";
 import { cliContext, type GlobalOptions } from "./context.ts";
-import { exitStatusOf, nextSignal } from "./signals.ts";
+import { nextSignal, stopBecauseOf } from "./signals.ts";
 import { parseHostPort } from "./host-port.ts";
 
 /** How long SIGTERM lets open connections finish (`shutdown_timeout`, default 10 s). */
@@ -62,7 +62,7 @@ export function registerTunnel(program: Command, globals: () => GlobalOptions): 
       // Until every tunnel is ready a signal stops at once, as the default action would.
       let ready = false;
       const signalled = nextSignal(["SIGINT", "SIGTERM"]).then((sig) => {
-        if (!ready) process.stderr.write(`ssh2vsock: ${sig} before the tunnels were ready; stopping\n`, () => process.exit(exitStatusOf(null, sig)));
+        if (!ready) stopBecauseOf(sig, "the tunnels were ready");
         return sig;
       });
       const ctx = cliContext(globals());

@@ -3,6 +3,7 @@
 
 import { isIPv4, isIPv6 } from "node:net";
 import { ConfigError } from "../errors.ts";
+import { formatHostPort, hostPortProblem } from "../config/host-port.ts";
 
 /** A DNS resolver's address, ready for `net.connect`. */
 export interface ResolverAddress {
@@ -35,34 +36,17 @@ export function parseResolverAddress(text: string): ResolverAddress {
  * @example resolverAddressProblem("localhost:53") // "the host must be an IP address"
  */
 export function resolverAddressProblem(text: string): ResolverAddress | string {
-  let host: string;
-  let portText: string;
-  let family: 4 | 6;
-  const bracketed = /^\[([^\]]*)\]:([^:]*)$/.exec(text);
-  if (bracketed) {
-    host = bracketed[1]!;
-    portText = bracketed[2]!;
-    const percent = host.indexOf("%");
-    const bare = percent === -1 ? host : host.slice(0, percent);
-    const zone = percent === -1 ? undefined : host.slice(percent + 1);
-    if (!isIPv6(bare)) return `"${host}" is not an IPv6 address`;
-    if (zone !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(zone)) return `"${zone}" is not a valid IPv6 zone`;
-    family = 6;
-  } else if (text.startsWith("[")) {
-    return "a bracketed IPv6 address must be followed by :PORT";
-  } else {
-    const colon = text.lastIndexOf(":");
-    if (colon === -1) return "a port is required";
-    host = text.slice(0, colon);
-    portText = text.slice(colon + 1);
-    if (host.includes(":")) return "an IPv6 address must be written in brackets";
-    if (!isIPv4(host)) return "the host must be an IP address";
-    family = 4;
-  }
-  if (!/^[0-9]{1,5}$/.test(portText)) return `"${portText}" is not a port number`;
-  const port = Number(portText);
-  if (port < 1 || port > 65535) return `port ${port} is outside 1 … 65535`;
-  return { host, port, family };
+  const bracketed = text.startsWith("[");
+  if (bracketed && !/^\[[^\]]*\]:[^:]*$/.test(text)) return "a bracketed IPv6 address must be followed by :PORT";
+  const address = hostPortProblem(text, 1);
+  if (typeof address === "string") return address;
+  if (!bracketed) return isIPv4(address.host) ? { ...address, family: 4 } : "the host must be an IP address";
+  const percent = address.host.indexOf("%");
+  const bare = percent === -1 ? address.host : address.host.slice(0, percent);
+  const zone = percent === -1 ? undefined : address.host.slice(percent + 1);
+  if (!isIPv6(bare)) return `"${address.host}" is not an IPv6 address`;
+  if (zone !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(zone)) return `"${zone}" is not a valid IPv6 zone`;
+  return { ...address, family: 6 };
 }
 
 /**
@@ -70,5 +54,5 @@ export function resolverAddressProblem(text: string): ResolverAddress | string {
  * @example formatResolverAddress({ host: "::1", port: 53, family: 6 }) // "[::1]:53"
  */
 export function formatResolverAddress(address: ResolverAddress): string {
-  return address.family === 6 ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+  return formatHostPort(address);
 }
