@@ -6,10 +6,11 @@ export interface LabConfigInput {
   hypervisorPort: number;
   knownHostsFile: string;
   privateKey: string;
-  guests: Array<{ name: string; cid: number }>;
+  /** `loginUser` other than root (tinysshd, dropbear guests) becomes the guest's `username`. */
+  guests: Array<{ name: string; cid: number; loginUser?: string }>;
 }
 
-/** TOML text; guests set `port = 22` because they would otherwise inherit the hypervisor's port. */
+/** TOML text; guests set `port = 22` (and `username` when not root) because they would otherwise inherit the hypervisor's. */
 export function labConfigToml(input: LabConfigInput): string {
   // JSON string syntax is valid TOML basic-string syntax for these paths and names.
   const q = (s: string) => JSON.stringify(s);
@@ -32,6 +33,7 @@ export function labConfigToml(input: LabConfigInput): string {
       `known_hosts_file = ${q(input.knownHostsFile)}`,
       `ssh_private_key = ${q(input.privateKey)}`,
     );
+    if (g.loginUser && g.loginUser !== "root") out.push(`username = ${q(g.loginUser)}`);
   }
   return out.join("\n") + "\n";
 }

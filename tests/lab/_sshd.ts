@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync, statSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { alive, descendants, signalAll, sleep, type LabTools } from "./_system.ts";
+import { descendants, freePort, run, signalAll, sleep, stopTree, type LabTools } from "./_system.ts";
 
 export interface SshdSpec {
   /** Directory holding this sshd's config, log and pid file. */
@@ -22,10 +22,20 @@ export interface SshdSpec {
   netns?: string;
   /** Session channels per connection (sshd's MaxSessions); default 200. */
   maxSessions?: number;
+  /** False for the `no-forwarding` guest: every forwarding refused ("administratively prohibited"). */
+  forwarding?: boolean;
+}
+
+/** Version-dependent sshd options the lab uses. */
+export interface SshdFeatures {
+  perSourcePenalties: boolean;
+  /** Whether `DisableForwarding` exists (probed with sshd -T only when a guest needs it). */
+  disableForwarding?: boolean;
 }
 
 /** sshd_config text for `spec`; `features` says which version-dependent options exist. */
-export function sshdConfig(spec: SshdSpec, features: { perSourcePenalties: boolean }): string {
+export function sshdConfig(spec: SshdSpec, features: SshdFeatures): string {
+  const forwarding = spec.forwarding === false ? "no" : "yes";
   const lines = [
     `# ssh2vsock lab sshd (${spec.netns ? `netns ${spec.netns}` : "hypervisor"})`,
     `ListenAddress 127.0.0.1:${spec.port}`,
@@ -39,8 +49,8 @@ export function sshdConfig(spec: SshdSpec, features: { perSourcePenalties: boole
     "PubkeyAuthentication yes",
     "PasswordAuthentication yes",
     "KbdInteractiveAuthentication no",
-    "AllowTcpForwarding yes",
-    "AllowStreamLocalForwarding yes",
+    `AllowTcpForwarding ${forwarding}`,
+    `AllowStreamLocalForwarding ${forwarding}`,
     // Tunnels open one channel per connection; the defaults (10 sessions, 10 pending
     // connections) are smaller than the concurrency tests use.
     `MaxSessions ${spec.maxSessions ?? 200}`,
@@ -50,7 +60,13 @@ export function sshdConfig(spec: SshdSpec, features: { perSourcePenalties: boole
     "Subsystem sftp internal-sftp",
   ];
   if (spec.ciphers) lines.push(`Ciphers ${spec.ciphers.join(",")}`);
-  if (spec.sessionPath) lines.push(`SetEnv PATH=${spec.sessionPath}`);
+  // SHLVL=1: Debian's bash sources ~/.bashrc for commands sshd runs, unless SHLVL reaches 2.
+  // A machine's own root .bashrc (pyenv's rehash takes a lock) then serialised 20 concurrent
+  // relays past their 15 s banner timeout; the lab's sessions must not depend on it.
+  const env = [...(spec.sessionPath ? [`PATH=${spec.sessionPath}`] : []), "SHLVL=1"];
+  lines.push(`SetEnv ${env.join(" ")}`);
+  // Also refuses X11, agent and stream-local forwarding, whatever their own settings say.
+  if (spec.forwarding === false && features.disableForwarding) lines.push("DisableForwarding yes");
   // OpenSSH >= 9.8 penalises sources that fail auth; tests fail auth on purpose from 127.0.0.1.
   if (features.perSourcePenalties) lines.push("PerSourcePenalties no");
   return lines.join("\n") + "\n";
@@ -61,6 +77,47 @@ export function sshdFeatures(versionText: string): { perSourcePenalties: boolean
   const m = /OpenSSH_(\d+)\.(\d+)/.exec(versionText);
   const version = m ? Number(m[1]) * 100 + Number(m[2]) : 0;
   return { perSourcePenalties: version >= 908 };
+}
+
+/** Asks this sshd whether it knows `DisableForwarding` (sshd -T rejects unknown options). */
+async function probeDisableForwarding(tools: LabTools): Promise<boolean> {
+  const r = await run(tools.sshd, ["-T", "-f", "/dev/null", "-o", "DisableForwarding=yes"], { allowFailure: true });
+  return r.code === 0 && /^disableforwarding yes$/m.test(r.stdout);
+}
+
+/** sshd's version-dependent options; DisableForwarding is probed only when a guest needs it. */
+export async function detectSshdFeatures(tools: LabTools, probeForwarding: boolean): Promise<SshdFeatures> {
+  const version = await run(tools.sshd, ["-V"], { allowFailure: true });
+  const features: SshdFeatures = sshdFeatures(version.stderr + version.stdout);
+  if (probeForwarding) features.disableForwarding = await probeDisableForwarding(tools);
+  return features;
+}
+
+/** Picks a free port and starts `hv` there, retrying if another process wins the port. */
+export async function startOnFreePort(hv: Sshd, features: SshdFeatures): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    hv.spec.port = await freePort();
+    await hv.writeConfig(features);
+    try {
+      await hv.start();
+      return;
+    } catch (err) {
+      const lost = /Address already in use|Bind to port/.test(String(err));
+      if (!lost || attempt >= 5) throw err;
+    }
+  }
+}
+
+/** Connections an sshd accepted on `port`, counted in its DEBUG1 log. */
+export function connectionCount(log: string, port: number): number {
+  let text = "";
+  try {
+    text = readFileSync(log, "utf8");
+  } catch {
+    return 0;
+  }
+  const re = new RegExp(`^.*Connection from \\S+ port \\d+ on \\S+ port ${port}\\b`, "gm");
+  return text.match(re)?.length ?? 0;
 }
 
 /** A running (or stopped) sshd with a PID the lab owns. */
@@ -82,7 +139,7 @@ export class Sshd {
     return this.child?.pid;
   }
 
-  async writeConfig(features: { perSourcePenalties: boolean }): Promise<void> {
+  async writeConfig(features: SshdFeatures): Promise<void> {
     await writeFile(this.configFile, sshdConfig(this.spec, features), { mode: 0o600 });
   }
 
@@ -130,21 +187,7 @@ export class Sshd {
   async stop(): Promise<void> {
     const pid = this.child?.pid;
     if (pid === undefined || !this.exited) return;
-    const pids = [pid, ...descendants(pid)];
-    signalAll(pids, "SIGTERM");
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const done = await Promise.race([
-      this.exited.then(() => true),
-      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 3000))),
-    ]);
-    clearTimeout(timer);
-    if (!done) signalAll(pids, "SIGKILL");
-    await this.exited;
-    // Sessions run in their own sessions (setsid) and may outlive their parent briefly.
-    for (let i = 0; i < 100 && pids.some(alive); i++) {
-      if (i === 50) signalAll(pids.filter(alive), "SIGKILL");
-      await sleep(20);
-    }
+    await stopTree(pid, this.exited);
     this.child = undefined;
     this.exited = undefined;
   }

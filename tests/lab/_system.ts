@@ -2,7 +2,7 @@
 // /proc so the lab can end exactly the processes it started (and their descendants).
 
 import { spawn } from "node:child_process";
-import { accessSync, constants, readdirSync, readFileSync } from "node:fs";
+import { accessSync, constants, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { createServer } from "node:net";
 
@@ -65,6 +65,42 @@ export function requireLabTools(): LabTools {
     throw new Error(`tests/lab: missing ${missing.join(", ")}; run scripts/setup`);
   }
   return found as LabTools;
+}
+
+/** The non-OpenSSH guest servers, needed only by the variants that run them. */
+export interface ServerTools {
+  tinysshd?: string;
+  tinysshdMakekey?: string;
+  tinysshdPrintkey?: string;
+  dropbear?: string;
+  dropbearkey?: string;
+}
+
+const serverPrograms: Record<"tinysshd" | "dropbear", Array<[keyof ServerTools, string, string]>> = {
+  tinysshd: [
+    ["tinysshd", "tinysshd", "tinysshd"],
+    ["tinysshdMakekey", "tinysshd-makekey", "tinysshd"],
+    ["tinysshdPrintkey", "tinysshd-printkey", "tinysshd"],
+  ],
+  dropbear: [
+    ["dropbear", "dropbear", "dropbear-bin"],
+    ["dropbearkey", "dropbearkey", "dropbear-bin"],
+  ],
+};
+
+/** Like requireLabTools for the servers `servers` name: a variant that needs a missing one fails loudly. */
+export function requireServerTools(servers: Iterable<string>): ServerTools {
+  const found: ServerTools = {};
+  const missing: string[] = [];
+  for (const server of new Set(servers)) {
+    for (const [key, name, pkg] of serverPrograms[server as keyof typeof serverPrograms] ?? []) {
+      const path = which(name);
+      if (path) found[key] = path;
+      else missing.push(`${name} (Debian package ${pkg})`);
+    }
+  }
+  if (missing.length > 0) throw new Error(`tests/lab: missing ${missing.join(", ")}; run scripts/setup`);
+  return found;
 }
 
 export interface RunResult {
@@ -168,6 +204,55 @@ export function signalAll(pids: number[], signal: NodeJS.Signals): void {
       // already gone
     }
   }
+}
+
+/**
+ * Ends `pid` and every process it forked (walked through /proc): SIGTERM, SIGKILL after 3 s,
+ * and waits for `exited` and for the whole tree, since sessions may outlive their parent briefly.
+ */
+export async function stopTree(pid: number, exited: Promise<void>): Promise<void> {
+  const pids = [pid, ...descendants(pid)];
+  signalAll(pids, "SIGTERM");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const done = await Promise.race([
+    exited.then(() => true),
+    new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 3000))),
+  ]);
+  clearTimeout(timer);
+  if (!done) signalAll(pids, "SIGKILL");
+  await exited;
+  for (let i = 0; i < 100 && pids.some(alive); i++) {
+    if (i === 50) signalAll(pids.filter(alive), "SIGKILL");
+    await sleep(20);
+  }
+}
+
+/** `net:[INODE]`, as /proc/PID/ns/net links to it, of the named namespace; undefined when gone. */
+export function netnsLink(netns: string): string | undefined {
+  try {
+    return `net:[${statSync(`/run/netns/${netns}`).ino}]`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * PIDs of the processes inside the named namespaces. A lab's namespaces are its own, so anything
+ * found there is the lab's, even a session whose server exited first and left it to init.
+ */
+export function pidsInNetns(names: string[]): number[] {
+  const links = new Set(names.map(netnsLink).filter((l): l is string => l !== undefined));
+  if (links.size === 0) return [];
+  return readdirSync("/proc")
+    .filter((e) => /^\d+$/.test(e))
+    .filter((e) => {
+      try {
+        return links.has(readlinkSync(`/proc/${e}/ns/net`));
+      } catch {
+        return false; // exited meanwhile
+      }
+    })
+    .map(Number);
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (the caller retries if it is taken). */

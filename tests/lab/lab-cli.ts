@@ -5,7 +5,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startLab, type GuestVariant, type LabOptions } from "./lab.ts";
 
-const usage = `usage: bun tests/lab/lab-cli.ts [--guests N] [--variant gN=default|chacha-only|rsa-only|not-listening]...`;
+const usage = `usage: bun tests/lab/lab-cli.ts [--guests N] [--variant gN=VARIANT]...
+variants: default, chacha-only, rsa-only, not-listening, no-forwarding, tinysshd, dropbear`;
 
 function parseArgs(argv: string[]): LabOptions {
   const opts: LabOptions = { guestVariants: {} };
@@ -49,7 +50,8 @@ async function main(): Promise<void> {
     `hypervisor   root@127.0.0.1:${hv.port} (sshd pid ${hv.pid}, log ${hv.sshdLog})`,
     ...lab.guests.map(
       (g) =>
-        `guest ${g.name}     cid ${g.cid}, netns ${g.netns}, ${g.listening ? `sshd log ${g.sshdLog}` : "nothing listening"}`,
+        `guest ${g.name}     cid ${g.cid}, netns ${g.netns}, ${g.variant}, ` +
+        (g.listening ? `${g.server} log ${g.sshdLog}, login ${g.loginUser}, service ${g.service?.target}` : "nothing listening"),
     ),
     `unix/        ${Object.values(lab.sockets.ssh).join(", ")}`,
     `vsock-mux/   ${Object.values(lab.sockets.mux).join(", ")}`,

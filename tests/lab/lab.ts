@@ -1,16 +1,28 @@
-// The e2e test topology (DESIGN.md "Test topology"): a real sshd on 127.0.0.1 as hypervisor,
-// one real sshd per guest in its own network namespace, and a socat wrapper standing in for vsock.
+// The e2e test topology (DESIGN.md "Test topology"): a real sshd on 127.0.0.1 as hypervisor, one
+// SSH server per guest (sshd, or a variant's tinysshd/dropbear) in its own netns, socat for vsock.
 
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensurePasswordUser, cryptHash, installGuestShadow, passwordUser } from "./_accounts.ts";
-import { generateClientKeys, generateHostKeys, knownHostsLines, publicKeyOf, type HostKeyType } from "./_keys.ts";
-import { Sshd, sshdFeatures } from "./_sshd.ts";
+import {
+  ensureGuestUser,
+  ensurePasswordUser,
+  cryptHash,
+  guestUser,
+  installGuestPasswd,
+  installGuestShadow,
+  guestHomesOf,
+  makeGuestHome,
+  passwordUser,
+} from "./_accounts.ts";
+import { generateClientKeys, generateHostKeys, knownHostsLines, publicKeyOf } from "./_keys.ts";
+import { guestHostKeys, guestProcesses, guestVariants, labService, loginUserOf, serverOf } from "./_guests.ts";
+import type { GuestServer, GuestSpec, GuestVariant, LabService } from "./_guests.ts";
+import { connectionCount, detectSshdFeatures, Sshd, startOnFreePort } from "./_sshd.ts";
 import { socatWrapperScript } from "./_socat_wrapper.ts";
-import { freePort, requireLabTools, run, settleAll, type LabTools } from "./_system.ts";
+import { requireLabTools, requireServerTools, run, settleAll, type LabTools, type ServerTools } from "./_system.ts";
 import { Cleanup } from "./_cleanup.ts";
 import { labConfigToml } from "./_config_file.ts";
 import { startBridges, writeVirsh, type LabLibvirt, type LabSockets } from "./_transports.ts";
@@ -19,7 +31,7 @@ export type { LabDomain } from "./_virsh_wrapper.ts";
 export type { LabLibvirt, LabSockets } from "./_transports.ts";
 export { GARBAGE_REPLY } from "./_unix_bridges.ts";
 
-export type GuestVariant = "default" | "chacha-only" | "rsa-only" | "not-listening";
+export type { GuestServer, GuestVariant, LabService } from "./_guests.ts";
 
 export interface LabGuest {
   /** `g1`, `g2`, … */
@@ -28,11 +40,24 @@ export interface LabGuest {
   cid: number;
   netns: string;
   port: 22;
-  /** `ed25519` / `ecdsa` / `rsa` -> public key path; empty when not listening. */
+  /** `ed25519` / `ecdsa` / `rsa` -> public key path (OpenSSH format); empty when not listening. */
   hostKeyPubFiles: Record<string, string>;
-  /** The guest sshd's log (DEBUG1); empty string when not listening. */
+  /**
+   * The log of the guest's SSH server: sshd's (DEBUG1), tinysshd's (-v, every connection) or
+   * dropbear's (-E); empty string when not listening.
+   */
   sshdLog: string;
   listening: boolean;
+  variant: GuestVariant;
+  /** What answers on port 22: OpenSSH sshd, tinysshd, dropbear, or nothing (`not-listening`). */
+  server: GuestServer;
+  /**
+   * The account the lab's client keys log into: `root` on OpenSSH guests, `s2vguest` (Lab.guestUser)
+   * on tinysshd and dropbear guests, whose authorized_keys live in a lab-owned home.
+   */
+  loginUser: string;
+  /** The TCP service on the guest's 127.0.0.1:8080 (Lab.guestService); none when not listening. */
+  service?: LabService;
 }
 
 export interface Lab {
@@ -53,6 +78,10 @@ export interface Lab {
   passphrase: string;
   passwordUser: "s2vlab";
   password: string;
+  /** The login user of the tinysshd and dropbear guests (LabGuest.loginUser). */
+  guestUser: "s2vguest";
+  /** The TCP service every listening guest runs on its 127.0.0.1:8080: `reply`, then an echo. */
+  guestService: LabService;
   knownHostsFile: string;
   configFile: string;
   /**
@@ -79,9 +108,11 @@ export interface LabOptions {
 }
 
 const firstCid = 3;
-const variants: GuestVariant[] = ["default", "chacha-only", "rsa-only", "not-listening"];
 
-/** Starts a lab; it throws (never skips) when not root or when sshd, socat or ip are missing. */
+/**
+ * Starts a lab; it throws (never skips) when not root or when sshd, socat or ip are missing, or
+ * tinysshd or dropbear when a guest variant runs them.
+ */
 export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   const tools = requireLabTools();
   const count = opts.guests ?? 2;
@@ -89,15 +120,18 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   const names = Array.from({ length: count }, (_, i) => `g${i + 1}`);
   for (const [key, variant] of Object.entries(opts.guestVariants ?? {})) {
     if (!names.includes(key)) throw new Error(`tests/lab: guestVariants names ${key}, but guests are ${names.join(", ")}`);
-    if (!variants.includes(variant!)) throw new Error(`tests/lab: unknown variant ${variant} for ${key} (${variants.join(", ")})`);
+    if (!guestVariants.includes(variant!)) {
+      throw new Error(`tests/lab: unknown variant ${variant} for ${key} (${guestVariants.join(", ")})`);
+    }
   }
   const variantOf = (name: string): GuestVariant => opts.guestVariants?.[name] ?? "default";
+  const servers = requireServerTools(names.map((n) => serverOf(variantOf(n))));
 
   const id = uniqueId();
   const dir = await mkdtemp(join(tmpdir(), `s2vlab-${id}-`));
   const cleanup = new Cleanup(tools, dir);
   try {
-    return await build(tools, dir, id, names, variantOf, cleanup, opts);
+    return await build(tools, servers, dir, id, names, variantOf, cleanup, opts);
   } catch (err) {
     await cleanup.run();
     throw err;
@@ -106,6 +140,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
 
 async function build(
   tools: LabTools,
+  servers: ServerTools,
   dir: string,
   id: string,
   names: string[],
@@ -116,24 +151,21 @@ async function build(
   const passphrase = secret();
   const password = secret();
   const authorizedKeysDir = join(dir, "authorized_keys");
-  const specs = names.map((name, i) => ({ name, cid: firstCid + i, netns: `s2v${id}${name}`, variant: variantOf(name) }));
+  const specs: GuestSpec[] = names.map((name, i) => ({ name, cid: firstCid + i, netns: `s2v${id}${name}`, variant: variantOf(name) }));
+  const guestUserNetns = specs.filter((g) => loginUserOf(serverOf(g.variant)) === guestUser).map((g) => g.netns);
 
   // sshd refuses to start without its privilege separation directory (NOTES.md).
   await mkdir("/run/sshd", { recursive: true, mode: 0o755 });
   await Promise.all([mkdir(authorizedKeysDir, { recursive: true }), mkdir(join(dir, "bin"))]);
 
   const [features, hash, client, hvKeys, guestKeys] = await settleAll([
-    run(tools.sshd, ["-V"], { allowFailure: true }).then((r) => sshdFeatures(r.stderr + r.stdout)),
-    ensurePasswordUser(tools).then(() => cryptHash(tools, password)),
+    detectSshdFeatures(tools, specs.some((g) => g.variant === "no-forwarding")),
+    ensurePasswordUser(tools)
+      .then(() => (guestUserNetns.length > 0 ? ensureGuestUser(tools) : undefined))
+      .then(() => cryptHash(tools, password)),
     generateClientKeys(tools.sshKeygen, join(dir, "client"), passphrase),
     generateHostKeys(tools.sshKeygen, join(dir, "hypervisor"), ["ed25519", "ecdsa", "rsa"], "lab-hypervisor"),
-    settleAll(
-      specs.map((g): Promise<Record<string, string>> => {
-        if (g.variant === "not-listening") return Promise.resolve({});
-        const types: HostKeyType[] = g.variant === "rsa-only" ? ["rsa"] : ["ed25519", "ecdsa", "rsa"];
-        return generateHostKeys(tools.sshKeygen, join(dir, g.name), types, `lab-${g.name}`);
-      }),
-    ),
+    settleAll(specs.map((g) => guestHostKeys(tools, servers, join(dir, g.name), g))),
     settleAll(specs.map((g) => addNetns(tools, g.netns, cleanup))),
   ]);
   await installGuestShadow(
@@ -148,6 +180,11 @@ async function build(
   await Promise.all(
     ["root", passwordUser].map((u) => writeFile(join(authorizedKeysDir, u), authorized, { mode: 0o644 })),
   );
+  if (guestUserNetns.length > 0) {
+    const homes = guestHomesOf(id);
+    cleanup.dirs.push(homes);
+    await installGuestPasswd(guestUserNetns, await makeGuestHome(tools, homes, authorized));
+  }
 
   const wrapper = join(dir, "bin", "socat");
   const cids = new Map(specs.map((g) => [g.cid, g.netns] as [number, string]));
@@ -156,17 +193,11 @@ async function build(
   const libvirt = await writeVirsh(tools, dir, specs);
   const sockets = await startBridges(tools, id, specs, cleanup);
 
-  const guestSshds = specs.map((g, i) => {
-    if (g.variant === "not-listening") return undefined;
-    const keys = Object.values(guestKeys[i]!).map((pub) => pub.replace(/\.pub$/, ""));
-    const ciphers = g.variant === "chacha-only" ? ["chacha20-poly1305@openssh.com"] : undefined;
-    const sshd = new Sshd(tools, { dir: join(dir, g.name), port: 22, hostKeys: keys, authorizedKeysDir, ciphers, netns: g.netns });
-    cleanup.sshds.push(sshd);
-    return sshd;
-  });
+  const ctx = { tools, servers, features, authorizedKeysDir, cleanup };
+  const guestProcs = await Promise.all(specs.map((g, i) => guestProcesses(ctx, join(dir, g.name), g, guestKeys[i]!)));
   const hv = new Sshd(tools, {
     dir: join(dir, "hypervisor"),
-    port: 0, // chosen in startHypervisor
+    port: 0, // chosen in startOnFreePort
     hostKeys: Object.values(hvKeys).map((pub) => pub.replace(/\.pub$/, "")),
     authorizedKeysDir,
     sessionPath: `${join(dir, "bin")}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
@@ -174,24 +205,24 @@ async function build(
   });
   cleanup.sshds.push(hv);
 
-  await settleAll([
-    startHypervisor(hv, features),
-    ...guestSshds.map(async (s) => {
-      if (!s) return;
-      await s.writeConfig(features);
-      await s.start();
-    }),
-  ]);
+  await settleAll([startOnFreePort(hv, features), ...guestProcs.map((p) => p.start())]);
 
-  const guests: LabGuest[] = specs.map((g, i) => ({
-    name: g.name,
-    cid: g.cid,
-    netns: g.netns,
-    port: 22,
-    hostKeyPubFiles: guestKeys[i]!,
-    sshdLog: guestSshds[i]?.log ?? "",
-    listening: guestSshds[i] !== undefined,
-  }));
+  const guests: LabGuest[] = specs.map((g, i) => {
+    const server = serverOf(g.variant);
+    return {
+      name: g.name,
+      cid: g.cid,
+      netns: g.netns,
+      port: 22,
+      hostKeyPubFiles: guestKeys[i]!,
+      sshdLog: guestProcs[i]!.log,
+      listening: server !== "none",
+      variant: g.variant,
+      server,
+      loginUser: loginUserOf(server),
+      ...(server === "none" ? {} : { service: labService }),
+    };
+  });
 
   const knownHostsFile = join(dir, "known_hosts");
   const khLines = [
@@ -224,6 +255,8 @@ async function build(
     passphrase,
     passwordUser,
     password,
+    guestUser,
+    guestService: labService,
     knownHostsFile,
     configFile,
     binDir: join(dir, "bin"),
@@ -234,34 +267,8 @@ async function build(
       await hv.stop();
       await hv.start();
     },
-    hypervisorConnectionCount: () => countConnections(hv.log, hv.spec.port),
+    hypervisorConnectionCount: () => connectionCount(hv.log, hv.spec.port),
   };
-}
-
-/** Picks a free port and starts the hypervisor there, retrying if another process wins the port. */
-async function startHypervisor(hv: Sshd, features: { perSourcePenalties: boolean }): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    hv.spec.port = await freePort();
-    await hv.writeConfig(features);
-    try {
-      await hv.start();
-      return;
-    } catch (err) {
-      const lost = /Address already in use|Bind to port/.test(String(err));
-      if (!lost || attempt >= 5) throw err;
-    }
-  }
-}
-
-function countConnections(log: string, port: number): number {
-  let text = "";
-  try {
-    text = readFileSync(log, "utf8");
-  } catch {
-    return 0;
-  }
-  const re = new RegExp(`^.*Connection from \\S+ port \\d+ on \\S+ port ${port}\\b`, "gm");
-  return text.match(re)?.length ?? 0;
 }
 
 async function addNetns(tools: LabTools, ns: string, cleanup: Cleanup): Promise<void> {
