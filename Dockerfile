@@ -19,10 +19,9 @@ FROM node:22-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json bunfig.toml tsconfig.json ./
 # Install scripts are not needed: ssh2's optional native addon has a pure fallback, and the
-# bun package's binary works without its postinstall step. `npm install` (which honours the
-# lock file) rather than `npm ci`: the lock file lacks deno's other-platform optional packages
-# (see README, "Decisions and departures"), which `npm ci` would insist on.
-RUN npm install --ignore-scripts --no-audit --no-fund
+# bun package's binary works without its postinstall step. `npm ci` installs exactly the lock
+# file, which lists deno's optional packages for every platform.
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY src ./src
 RUN node_modules/.bin/bun build --compile --minify src/main.ts --outfile /out/ssh2vsock \
  && /out/ssh2vsock --version
