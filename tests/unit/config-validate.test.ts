@@ -82,8 +82,8 @@ const cases: Array<{ rule: string; toml: string; path: string; message: RegExp }
     message: /^more than one authentication mechanism in one block \(password, ssh_use_agent\)/,
   },
   {
-    rule: "no authentication for a hop",
-    toml: `[hypervisor]\nhostname = "hv1"\nknown_hosts_file = "/kh"\nssh_private_key = "/k"\n\n[guests.web1]\ncid = 3\nhostname = "web1"\nssh_use_agent = false\n`,
+    rule: "no authentication for a forward guest",
+    toml: `[hypervisor]\nhostname = "hv1"\nknown_hosts_file = "/kh"\nssh_private_key = "/k"\n\n[guests.web1]\ncid = 3\nhostname = "web1"\nmode = "forward"\nssh_use_agent = false\n`,
     path: "guests.web1",
     message: /^no authentication for the guest/,
   },

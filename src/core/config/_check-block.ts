@@ -43,6 +43,12 @@ const EXPECTED: Record<AttributeType, string> = {
   hypervisor: "a hypervisor name (string) or an inline table",
 };
 
+/** `"a" or "b"`, `"a", "b" or "c"`. */
+function oneOf(values: readonly string[]): string {
+  const quoted = values.map((v) => JSON.stringify(v));
+  return quoted.length === 1 ? quoted[0]! : `${quoted.slice(0, -1).join(", ")} or ${quoted.at(-1)}`;
+}
+
 function hasType(type: AttributeType, value: unknown): boolean {
   switch (type) {
     case "string":
@@ -165,7 +171,12 @@ export function checkBlock(path: string, value: unknown, level: BlockLevel, repo
       continue;
     }
     if (!hasType(spec.type, v)) {
-      report(at, `wrong type: expected ${EXPECTED[spec.type]}, found ${describe(v)}`);
+      report(at, `wrong type: expected ${spec.values ? oneOf(spec.values) : EXPECTED[spec.type]}, found ${describe(v)}`);
+      continue;
+    }
+    if (spec.values && !spec.values.includes(v as string)) {
+      // Left out of the result like a type error, so hop rules never judge a value that means nothing.
+      report(at, `unknown ${name} "${v as string}"${didYouMean(v as string, spec.values)}: expected ${oneOf(spec.values)}`);
       continue;
     }
     if (spec.type === "hypervisor" && isTable(v)) {

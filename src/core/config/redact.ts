@@ -36,6 +36,10 @@ export function redactedView(guest: GuestConfig): { [key: string]: Json } {
     hop: redactHop(guest.hop),
     listen: { ...guest.listen },
     target: { ...guest.target },
+    ...(guest.targetOrigin !== undefined ? { targetOrigin: guest.targetOrigin } : {}),
+    mode: guest.mode,
+    // "default" says the mode followed from the target, so a reader knows nobody chose it.
+    modeOrigin: guest.modeOrigin ?? "default",
     hypervisor: redactHop(guest.hypervisor),
   };
 }

@@ -3,6 +3,7 @@
 
 import { ConfigError } from "../errors.ts";
 import { hostPortProblem } from "./host-port.ts";
+import { modeFor } from "./mode.ts";
 import { DEFAULTS, VERIFICATION_ATTRIBUTES } from "./schema.ts";
 import { expandPath } from "./search.ts";
 import type {
@@ -13,6 +14,7 @@ import type {
   HopVerification,
   HostPort,
   HypervisorConfig,
+  Mode,
 } from "./types.ts";
 
 /** A TOML table as smol-toml returns it. */
@@ -70,6 +72,22 @@ export function hypervisorChain(raw: Table, guestPath: string, guest: Table): Hy
     return { name: "inline", blocks: [{ path: `${guestPath}.hypervisor`, attrs: ref as Table }, ...topBlocks] };
   }
   return top ? { name: "default", blocks: topBlocks } : { name: "local", blocks: [] };
+}
+
+/** A `mode` somebody set, and the attribute path that set it. */
+export interface ModeSetting {
+  mode: Mode;
+  origin: string;
+}
+
+function modeSetting(blocks: Block[]): ModeSetting | undefined {
+  const from = blocks.find((b) => b.attrs.mode !== undefined);
+  return from && { mode: from.attrs.mode as Mode, origin: `${from.path}.mode` };
+}
+
+/** The `mode` that applies to a guest: guest → its hypervisor block → [hypervisor]; undefined when none sets it. */
+export function guestModeSetting(path: string, guest: Table, chain: HypervisorChain): ModeSetting | undefined {
+  return modeSetting([{ path, attrs: guest }, ...chain.blocks]);
 }
 
 function pick<T>(blocks: Block[], name: string): T | undefined {
@@ -156,16 +174,23 @@ export function resolveHypervisor(chain: HypervisorChain, ctx: ResolveContext): 
   const decider = blocks.find((b) => b.attrs.local !== undefined || b.attrs.hostname !== undefined);
   const local = blocks.length === 0 || decider?.attrs.local === true;
   const hostname = local ? undefined : pick<string>(blocks, "hostname");
-  return {
+  const hv: HypervisorConfig = {
     ...resolveHop(blocks, hostname, ctx),
     name,
     local,
     socat: pick<string>(blocks, "socat") ?? DEFAULTS.socat,
   };
+  const mode = modeSetting(blocks);
+  if (mode) [hv.mode, hv.modeOrigin] = [mode.mode, mode.origin];
+  return hv;
 }
 
 function parseAddress(value: unknown, fallback: HostPort, minPort: 0 | 1, path: string): HostPort {
   if (typeof value !== "string") return { ...fallback };
+  return parseGiven(value, minPort, path);
+}
+
+function parseGiven(value: string, minPort: 0 | 1, path: string): HostPort {
   const parsed = hostPortProblem(value, minPort);
   // Validation reports malformed addresses first; this guards direct callers.
   if (typeof parsed === "string") throw new ConfigError(`${path}: ${parsed}`);
@@ -197,17 +222,24 @@ export function resolveGuest(
 ): GuestConfig {
   const path = keyPath("guests", name);
   const hop = resolveGuestHop(path, guest, chain, ctx);
-  return {
+  // Validation has refused splice with a target it cannot serve; the mode is not checked again.
+  const target = typeof guest.target === "string" ? parseGiven(guest.target, 1, `${path}.target`) : undefined;
+  const setting = guestModeSetting(path, guest, chain);
+  const resolved: GuestConfig = {
     name,
     transport: transportOf(guest, hop.port, path),
     hop,
     listen: parseAddress(guest.listen, DEFAULTS.listen, 0, `${path}.listen`),
-    target: parseAddress(guest.target, DEFAULTS.target, 1, `${path}.target`),
+    target: target ?? { ...DEFAULTS.target },
+    mode: modeFor(target, hop.port, setting?.mode),
     shutdownTimeoutMs: Math.round(
       Math.max(0, pick<number>([{ path, attrs: guest }, ...chain.blocks], "shutdown_timeout") ?? DEFAULTS.shutdownTimeoutSeconds) * 1000,
     ),
     hypervisor: resolveHypervisor(chain, ctx),
   };
+  if (target) resolved.targetOrigin = `${path}.target`;
+  if (setting) resolved.modeOrigin = setting.origin;
+  return resolved;
 }
 
 /**

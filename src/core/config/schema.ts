@@ -1,6 +1,8 @@
 // The configuration attribute table: every attribute's name, TOML type, the levels that may
 // carry it, its group and how it is inherited. Validation and resolution both read it.
 
+import { MODES } from "./mode.ts";
+
 /** A value shape a TOML attribute may have. `hypervisor` is a name (string) or an inline table. */
 export type AttributeType = "string" | "integer" | "number" | "boolean" | "string[]" | "hypervisor";
 
@@ -25,6 +27,8 @@ export interface AttributeSpec {
   path?: boolean;
   /** Holds a secret: never shown by `config show`, never put in a message. */
   secret?: boolean;
+  /** The only values a string attribute may take (an enumeration). */
+  values?: readonly string[];
 }
 
 const HOP = ["hypervisor", "guest"] as const;
@@ -65,6 +69,8 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
   { name: "hypervisor", type: "hypervisor", levels: GUEST, group: "transport", inherit: "none" },
   { name: "listen", type: "string", levels: GUEST, group: "tunnel", inherit: "none" },
   { name: "target", type: "string", levels: GUEST, group: "tunnel", inherit: "none" },
+  // On a hypervisor block it is the default of that hypervisor's guests.
+  { name: "mode", type: "string", values: MODES, levels: HOP, group: "tunnel", inherit: "attribute" },
   { name: "shutdown_timeout", type: "number", levels: HOP, group: "tunnel", inherit: "attribute" },
   { name: "local", type: "boolean", levels: HYPERVISOR, group: "transport", inherit: "attribute" },
   { name: "socat", type: "string", levels: HYPERVISOR, group: "transport", inherit: "attribute" },

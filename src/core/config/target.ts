@@ -4,6 +4,7 @@
 import { posix } from "node:path";
 import { UsageError } from "../errors.ts";
 import { type HypervisorOverride, parseHypervisorOverride } from "./hypervisor-override.ts";
+import { modeFor } from "./mode.ts";
 import { emptyVerification, hasAuth, hasVerification } from "./resolve.ts";
 import { DEFAULTS } from "./schema.ts";
 import { expandPath } from "./search.ts";
@@ -132,6 +133,8 @@ function overrideHypervisor(o: HypervisorOverride, base: HypervisorConfig | unde
     keepaliveCountMax: base?.keepaliveCountMax ?? DEFAULTS.keepaliveCountMax,
   };
   if (o.hostname !== undefined) hv.hostname = o.hostname;
+  // Like socat and timing, the default hypervisor's mode outlives a --hypervisor address.
+  if (base?.mode !== undefined) [hv.mode, hv.modeOrigin] = [base.mode, base.modeOrigin];
   return withDefaults(hv, opts);
 }
 
@@ -200,12 +203,16 @@ export function resolveTarget(target: string, loaded: LoadedConfig, opts: Target
     },
     opts,
   );
-  return {
+  const guest: GuestConfig = {
     name: target,
     transport: adHocTransport(adHoc, opts.port ?? DEFAULTS.port, override),
     hop,
     listen: { ...DEFAULTS.listen },
     target: { ...DEFAULTS.target },
+    // The default target is the guest's SSH: splice, unless the hypervisor's block says forward.
+    mode: modeFor(undefined, port, hypervisor.mode),
     hypervisor,
   };
+  if (hypervisor.mode !== undefined && hypervisor.modeOrigin !== undefined) guest.modeOrigin = hypervisor.modeOrigin;
+  return guest;
 }

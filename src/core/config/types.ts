@@ -48,6 +48,13 @@ export interface HopConfig {
   keepaliveCountMax?: number;
 }
 
+/**
+ * How a tunnel reaches the guest. `splice`: each client's own SSH session goes through the
+ * relay to the guest's SSH port, its handshake checked by ssh2vsock; ssh2vsock needs no guest
+ * credentials. `forward`: ssh2vsock logs into the guest itself and forwards to `target`.
+ */
+export type Mode = "splice" | "forward";
+
 export interface HypervisorConfig extends HopConfig {
   /** `default` for the top-level `[hypervisor]`, the key of `[hypervisors.NAME]`, or `inline`/`cli`. */
   name: string;
@@ -55,6 +62,10 @@ export interface HypervisorConfig extends HopConfig {
   local: boolean;
   /** Command run on the hypervisor to reach the guest (`socat`). */
   socat: string;
+  /** `mode` set in this block or [hypervisor]: the default of its guests (ad-hoc ones too). */
+  mode?: Mode;
+  /** Attribute path that set `mode` (`hypervisors.hv2.mode`), when it is set. */
+  modeOrigin?: string;
 }
 
 /** How a guest's SSH stream is reached from its hypervisor. */
@@ -76,8 +87,17 @@ export interface GuestConfig {
   hop: HopConfig;
   /** Tunnel entrance; default 127.0.0.1:0. */
   listen: HostPort;
-  /** Tunnel exit on the guest; default 127.0.0.1:22. */
+  /** Tunnel exit on the guest (forward mode); default 127.0.0.1:22. */
   target: HostPort;
+  /** Where `target` was set (`guests.web1.target`, `--target`); absent for the default, the guest's SSH. */
+  targetOrigin?: string;
+  /**
+   * Resolved: guest → its hypervisor block → [hypervisor] → built-in default, which is
+   * `splice` when `target` is the guest's SSH port (or unset) and `forward` otherwise.
+   */
+  mode: Mode;
+  /** Where `mode` was set (`guests.web1.mode`, `hypervisors.hv2.mode`, `--mode`); absent when it follows from `target`. */
+  modeOrigin?: string;
   /** `shutdown_timeout` in ms: how long SIGTERM lets open connections finish (default 10 000). */
   shutdownTimeoutMs?: number;
   hypervisor: HypervisorConfig;

@@ -5,7 +5,10 @@ import { isIP } from "node:net";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { checkBlock, describe, isTable, type Report } from "./_check-block.ts";
 import { didYouMean } from "./_suggest.ts";
+import { hostPortProblem } from "./host-port.ts";
+import { modeFor, spliceTargetProblem } from "./mode.ts";
 import {
+  guestModeSetting,
   type HypervisorChain,
   hasAuth,
   hasVerification,
@@ -128,16 +131,29 @@ function checkGuestHop(path: string, guest: Table, chain: HypervisorChain, ctx: 
       "missing: a guest needs hostname (the name its host key is checked under) unless ssh_ignore_host_key = true",
     );
   }
-  checkHop(path, hop, "guest", report);
+  // A malformed target is reported on its own; the mode rules only judge one that parses.
+  const parsed = typeof guest.target === "string" ? hostPortProblem(guest.target, 1) : undefined;
+  const target = typeof parsed === "object" ? parsed : undefined;
+  const setting = guestModeSetting(path, guest, chain);
+  const problem = setting?.mode === "splice" ? spliceTargetProblem(target, hop.port) : undefined;
+  if (problem !== undefined) {
+    // Named at the guest even when a hypervisor block set it: the guest is where the fix goes.
+    const inherited = setting!.origin === `${path}.mode` ? "" : ` (mode = "splice" comes from ${setting!.origin})`;
+    report(`${path}.mode`, `${problem}${inherited}`);
+  }
+  // In splice mode the client that connects logs into the guest; ssh2vsock never does.
+  const needsAuth = modeFor(target, hop.port, setting?.mode) === "forward";
+  checkHop(path, hop, "guest", report, needsAuth);
 }
 
-function checkHop(path: string, hop: HopConfig, what: "hypervisor" | "guest", report: Report): void {
+function checkHop(path: string, hop: HopConfig, what: "hypervisor" | "guest", report: Report, needsAuth = true): void {
   const where = what === "guest" ? "on the guest or its hypervisor" : "here or in [hypervisor]";
   if (!hasVerification(hop.verification)) {
     report(path, `no host key verification for the ${what}: set known_hosts, known_hosts_file or use_sshfp ${where}`);
   }
-  if (!hasAuth(hop.auth)) {
-    report(path, `no authentication for the ${what}: set password, ssh_private_key or ssh_use_agent = true ${where}`);
+  if (needsAuth && !hasAuth(hop.auth)) {
+    const why = what === "guest" ? " (forward mode logs into the guest; splice mode needs no guest credentials)" : "";
+    report(path, `no authentication for the ${what}: set password, ssh_private_key or ssh_use_agent = true ${where}${why}`);
   }
   const v = hop.verification;
   if (v.useSshfp && hop.hostname !== undefined && isIP(hop.hostname) !== 0) {
