@@ -1,43 +1,87 @@
-// `ssh2vsock proxy TARGET`, for OpenSSH's ProxyCommand: stdin/stdout carry only the guest's SSH
-// stream (the outer OpenSSH client verifies the guest); diagnostics go to stderr.
+// `ssh2vsock proxy TARGET [PORT]`, for OpenSSH's ProxyCommand: stdin/stdout carry only the guest's
+// SSH stream, guarded by the handshake inspector whenever the guest has a trust source.
 import type { Command } from "commander";
-import { UsageError } from "../core/errors.ts";
+import { HostKeyError, UsageError } from "../core/errors.ts";
 import { HypervisorPool } from "../core/tunnel/hypervisor-pool.ts";
-import { openGuestRelay } from "../core/tunnel/guest-session.ts";
+import { guestPolicy, openGuestRelay } from "../core/tunnel/guest-session.ts";
+import { spliceToGuest } from "../core/tunnel/splice-path.ts";
+import type { StreamEnds } from "../core/handshake/splice.ts";
+import type { GuestConfig } from "../core/config/types.ts";
+import type { EngineIO } from "../core/engine-io.ts";
+import type { HostKeyPolicy } from "../core/ssh/host-key-policy.ts";
 import { cliContext, type GlobalOptions } from "./context.ts";
 
 export function registerProxy(program: Command, globals: () => GlobalOptions): void {
   program
     .command("proxy")
-    .description("relay stdin/stdout to a guest's SSH port (ProxyCommand ssh2vsock proxy %h)")
+    .description("relay stdin/stdout to a guest's SSH port, verifying its host key (ProxyCommand ssh2vsock proxy %h %p)")
     .argument("<target>", "guest name or target (vsock/CID[:PORT], vsock%CID, …)")
+    .argument("[port]", "the guest's SSH port for ad-hoc targets (OpenSSH's %p; a configured guest keeps its own)")
     .option("--port <n>", "guest vsock port when the target does not say (default 22)")
-    .action(async (target: string, opts: { port?: string }) => {
-      const port = opts.port === undefined ? undefined : Number(opts.port);
-      if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 4294967295)) {
-        throw new UsageError(`--port: expected a port number, got "${opts.port}"`);
+    .action(async (target: string, portArg: string | undefined, opts: { port?: string }) => {
+      if (portArg !== undefined && opts.port !== undefined && portArg !== opts.port) {
+        throw new UsageError(`the port is given twice (${portArg} and --port ${opts.port})`);
+      }
+      const raw = portArg ?? opts.port;
+      const port = raw === undefined ? undefined : Number(raw);
+      if (port !== undefined && !(/^\d+$/.test(raw!) && port >= 1 && port <= 4294967295)) {
+        throw new UsageError(`port: expected a port number, got "${raw}"`);
       }
       const ctx = cliContext(globals());
       const guest = ctx.resolve(target, { port });
       const pool = new HypervisorPool(ctx.io);
-      const relay = await openGuestRelay(guest, pool, ctx.io);
       // OpenSSH ends a ProxyCommand with SIGHUP (or closes stdin); either ends the relay.
-      const stop = () => {
-        relay.kill();
-        void pool.close();
-      };
-      process.once("SIGHUP", stop);
-      process.once("SIGTERM", stop);
-      process.once("SIGINT", stop);
-      await new Promise<void>((resolve) => {
-        relay.stream.pipe(process.stdout);
-        process.stdin.pipe(relay.stream);
-        relay.stream.once("close", resolve);
-        relay.stream.once("end", resolve);
-        relay.stream.on("error", () => resolve());
-      });
-      process.stdin.unpipe(relay.stream);
-      process.stdin.pause();
-      await pool.close();
+      let stop = () => {};
+      for (const sig of ["SIGHUP", "SIGTERM", "SIGINT"] as const) process.once(sig, () => stop());
+      const client: StreamEnds = { readable: process.stdin, writable: process.stdout };
+      try {
+        const configured = ctx.loaded.guests.some((g) => g.name === guest.name);
+        const policy = await trustFor(guest, configured, ctx.io);
+        if (!policy) {
+          const relay = await openGuestRelay(guest, pool, ctx.io);
+          stop = () => relay.kill();
+          await relayPlain(client, relay.stream);
+          return;
+        }
+        const splice = await spliceToGuest(client, guest, pool, ctx.io, policy);
+        stop = () => splice.destroy();
+        const outcome = await splice.decided;
+        if (outcome.kind === "refused") throw outcome.error;
+        await splice.done;
+      } finally {
+        process.stdin.pause();
+        await pool.close();
+      }
     });
+}
+
+/**
+ * The guest's trust, or undefined when an ad-hoc target has none (no known_hosts entry, no
+ * SSHFP): then only the outer client checks the guest, as `-v` says. A configured guest always
+ * has a source, and one without any trusted key is refused (exit 3).
+ */
+async function trustFor(guest: GuestConfig, configured: boolean, io: EngineIO): Promise<HostKeyPolicy | undefined> {
+  if (guest.hop.verification.ignoreHostKey) {
+    io.log({ level: "info", event: "unverified", guest: guest.name, detail: "ssh_ignore_host_key: ssh2vsock does not check the guest's key; only the outer client does" });
+    return undefined;
+  }
+  try {
+    const policy = await guestPolicy(guest, io);
+    for (const w of policy.warnings) io.log({ level: "warn", event: "known-hosts", guest: guest.name, detail: w });
+    return policy;
+  } catch (e) {
+    if (configured || !(e instanceof HostKeyError) || e.code !== "no-trusted-key") throw e;
+    io.log({ level: "info", event: "unverified", guest: guest.name, detail: `no trusted key for ${guest.hop.hostname} in any source: only the outer client checks the guest's host key` });
+    return undefined;
+  }
+}
+
+function relayPlain(client: StreamEnds, stream: import("node:stream").Duplex): Promise<void> {
+  return new Promise<void>((resolve) => {
+    stream.pipe(client.writable);
+    client.readable.pipe(stream);
+    stream.once("close", resolve);
+    stream.once("end", resolve);
+    stream.on("error", () => resolve());
+  });
 }

@@ -9,7 +9,9 @@ import { HypervisorPool } from "../core/tunnel/hypervisor-pool.ts";
 import { tunnelEnv } from "../core/tunnel/env-names.ts";
 import { cliContext, type GlobalOptions } from "./context.ts";
 import { exitStatusOf, onSignals, stopBecauseOf } from "./signals.ts";
-import { openTunnels } from "./tunnel.ts";
+import { openTunnels } from "../core/tunnel/open-tunnels.ts";
+import { applyTunnelOverrides, type Mode } from "../core/config/index.ts";
+import { parseMode } from "./tunnel.ts";
 
 const RELAYED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
@@ -22,16 +24,17 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
         "SSH2VSOCK_<NAME>_HOST and SSH2VSOCK_<NAME>_PORT set; exits with COMMAND's status",
     )
     .option("--guest <target>", "a guest to open (repeatable; default: every configured guest)", (v: string, all: string[]) => [...all, v], [] as string[])
+    .option("--mode <mode>", "splice or forward, for every guest (default: each guest's configured mode)")
     .argument("<command...>", "the command and its arguments, after --")
-    .action(async (command: string[], opts: { guest: string[] }) => {
-      const code = await runCommand(command, opts.guest, globals());
+    .action(async (command: string[], opts: { guest: string[]; mode?: string }) => {
+      const code = await runCommand(command, opts.guest, parseMode(opts.mode), globals());
       // Leave with the child's status once stderr/stdout are flushed (main would report 0).
       process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
       await new Promise(() => {});
     });
 }
 
-async function runCommand(command: string[], targets: string[], globalOpts: GlobalOptions): Promise<number> {
+async function runCommand(command: string[], targets: string[], mode: Mode | undefined, globalOpts: GlobalOptions): Promise<number> {
   // Handlers first: as PID 1 an unhandled SIGTERM would be dropped by the kernel. Until the
   // command runs, a signal ends ssh2vsock promptly (the shell's 128+N), starting nothing.
   let child: ReturnType<typeof spawn> | undefined;
@@ -53,7 +56,7 @@ async function runCommand(command: string[], targets: string[], globalOpts: Glob
   try {
     const ctx = cliContext(globalOpts);
     log = ctx.io.log;
-    const guests = targets.length > 0 ? targets.map((t) => ctx.resolve(t)) : ctx.loaded.guests;
+    const guests = (targets.length > 0 ? targets.map((t) => ctx.resolve(t)) : ctx.loaded.guests).map((g) => applyTunnelOverrides(g, { mode }));
     if (guests.length === 0) {
       throw new UsageError("run: no guest to open", { hint: "name one with --guest, or add [guests.NAME] to the config (-c FILE)" });
     }

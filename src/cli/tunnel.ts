@@ -5,29 +5,17 @@ import { UsageError } from "../core/errors.ts";
 import type { GuestConfig } from "../core/config/types.ts";
 import { shutdownGraceMs } from "../core/tunnel/hop-timing.ts";
 import { HypervisorPool } from "../core/tunnel/hypervisor-pool.ts";
-import { openTunnel, type TunnelHandle } from "../core/tunnel/tunnel.ts";
+import { openTunnels } from "../core/tunnel/open-tunnels.ts";
+import { applyTunnelOverrides, type Mode } from "../core/config/index.ts";
 import { cliContext, type GlobalOptions } from "./context.ts";
 import { nextSignal, stopBecauseOf } from "./signals.ts";
 import { parseHostPort } from "./host-port.ts";
 
-/** How long SIGTERM lets open connections finish (`shutdown_timeout`, default 10 s). */
-
 interface TunnelOptions {
   listen?: string;
   target?: string;
+  mode?: string;
   json?: boolean;
-}
-
-/** Opens every tunnel or none: on a failure, the ones already open are closed. */
-export async function openTunnels(guests: GuestConfig[], pool: HypervisorPool, io: ReturnType<typeof cliContext>["io"]): Promise<TunnelHandle[]> {
-  const results = await Promise.allSettled(guests.map((g) => openTunnel(g, pool, io)));
-  const failed = results.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
-  if (failed) {
-    for (const r of results) if (r.status === "fulfilled") await r.value.close();
-    await pool.close();
-    throw failed.reason;
-  }
-  return results.map((r) => (r as PromiseFulfilledResult<TunnelHandle>).value);
 }
 
 /** Resolves the named targets (or all configured guests), applying --listen/--target. */
@@ -41,11 +29,18 @@ export function tunnelGuests(ctx: ReturnType<typeof cliContext>, targets: string
   if (opts.listen && guests.length > 1 && parseHostPort(opts.listen, "--listen").port !== 0) {
     throw new UsageError("--listen with a fixed port needs exactly one target");
   }
+  const mode = parseMode(opts.mode);
+  const target = opts.target ? parseHostPort(opts.target, "--target") : undefined;
   return guests.map((g) => ({
-    ...g,
+    ...applyTunnelOverrides(g, { mode, target }),
     listen: opts.listen ? parseHostPort(opts.listen, "--listen") : g.listen,
-    target: opts.target ? parseHostPort(opts.target, "--target") : g.target,
   }));
+}
+
+/** `--mode`: splice or forward. */
+export function parseMode(value: string | undefined): Mode | undefined {
+  if (value === undefined || value === "splice" || value === "forward") return value;
+  throw new UsageError(`--mode: expected "splice" or "forward", got "${value}"`);
 }
 
 export function registerTunnel(program: Command, globals: () => GlobalOptions): void {
@@ -55,6 +50,7 @@ export function registerTunnel(program: Command, globals: () => GlobalOptions): 
     .argument("[targets...]", "guest names or targets (vsock/CID[:PORT], …)")
     .option("--listen <host:port>", "local address to listen on (default 127.0.0.1:0)")
     .option("--target <host:port>", "where the guest forwards each connection (default 127.0.0.1:22)")
+    .option("--mode <mode>", "splice (the guest's SSH port, verified in the client's own handshake) or forward (ssh2vsock's own guest session)")
     .option("--json", "print one JSON object per ready tunnel")
     .action(async (targets: string[], opts: TunnelOptions) => {
       // Handlers before anything else: a SIGTERM that arrived just after the ready lines used to
@@ -72,7 +68,7 @@ export function registerTunnel(program: Command, globals: () => GlobalOptions): 
       ready = true;
       for (const t of tunnels) {
         const line = opts.json
-          ? JSON.stringify({ name: t.guest, host: t.address.host, port: t.address.port })
+          ? JSON.stringify({ name: t.guest, host: t.address.host, port: t.address.port, mode: t.mode })
           : `${t.guest} ${t.address.host}:${t.address.port}`;
         process.stdout.write(line + "\n");
       }

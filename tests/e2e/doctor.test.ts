@@ -87,22 +87,33 @@ describe("doctor", () => {
     assert.deepEqual(report.checks.map((c) => c.id), ORDER);
     for (const c of report.checks) {
       if (c.id === "vhost-vsock") assert.ok(c.status === "pass" || c.status === "warn");
+      else if (c.id === "guest-forward") assert.equal(c.status, "skip", `${c.id}: ${c.detail}`);
       else assert.equal(c.status, "pass", `${c.id}: ${c.detail}`);
     }
+    assert.match(report.checks.find((c) => c.id === "config")!.detail, /splice mode$/);
+    assert.match(report.checks.find((c) => c.id === "guest-forward")!.detail, /^splice mode: .*no forwarding needed/);
     const hk = report.checks.find((c) => c.id === "hypervisor-host-key")!;
     assert.match(hk.detail, /server offers .*ssh-ed25519.*; we accept .*ssh-ed25519/);
     assert.match(hk.detail, new RegExp(fingerprintOf(lab.hypervisor.hostKeyPubFiles.ed25519!).replace(/[+/]/g, "\\$&")));
     assert.match(report.checks.find((c) => c.id === "socat")!.detail, /socat version \d+\.\d+.*VSOCK supported/);
     assert.match(report.checks.find((c) => c.id === "guest-banner")!.detail, /^vsock CID 3 port 22 answered: SSH-2\.0-OpenSSH/);
-    assert.match(report.checks.find((c) => c.id === "guest-forward")!.detail, /127\.0\.0\.1:22 works; it answered: SSH-2\.0-/);
     assert.equal(r.stderr, "");
+  });
+
+  test("a forward-mode guest: the forwarding check passes, naming the target and what answered", async () => {
+    const cfg = writeConfig(lab, "doctor-forward", hypervisorBlock(lab) + guestBlock(lab, "g1", { mode: `"forward"` }));
+    const report = parseReport(await runCli(["doctor", "-c", cfg, "--json", "g1"]));
+    assert.match(report.checks.find((c) => c.id === "config")!.detail, /forward mode$/);
+    const fwd = report.checks.find((c) => c.id === "guest-forward")!;
+    assert.equal(fwd.status, "pass", fwd.detail);
+    assert.match(fwd.detail, /127\.0\.0\.1:22 works; it answered: SSH-2\.0-/);
   });
 
   test("human output names every check with its status and ends with a summary", async () => {
     const r = await runCli(["doctor", "-c", lab.configFile, "g1"], { env: { NO_COLOR: "1" } });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /✔ PASS configuration found and valid/);
-    assert.match(r.stdout, /✔ PASS guest forwards to the tunnel target/);
+    assert.match(r.stdout, /SKIP guest forwards to the tunnel target \(forward mode\)/);
     assert.match(r.stdout, /all checks passed/);
     assert.doesNotMatch(r.stdout, /\x1b\[/, "no colour without a terminal");
   });

@@ -25,10 +25,11 @@ async function closedPort(): Promise<number> {
 }
 
 describe("credentials", () => {
-  test("password authentication to the guest works, and a wrong password exits 4", async () => {
-    const good = writeConfig(lab, "pw-good", hypervisorBlock(lab) + guestBlock(lab, "g1", { ssh_private_key: "", username: `"s2vlab"`, password: JSON.stringify(lab.password) }));
+  // Guest credentials are ssh2vsock's own only in forward mode (splice lets the client log in).
+  test("password authentication to the guest works in forward mode, and a wrong password exits 4", async () => {
+    const good = writeConfig(lab, "pw-good", hypervisorBlock(lab) + guestBlock(lab, "g1", { ssh_private_key: "", username: `"s2vlab"`, password: JSON.stringify(lab.password), mode: `"forward"` }));
     assert.equal((await tunnelOutcome(good)).ready, true);
-    const bad = writeConfig(lab, "pw-bad", hypervisorBlock(lab) + guestBlock(lab, "g1", { ssh_private_key: "", username: `"s2vlab"`, password: `"not-the-password"` }));
+    const bad = writeConfig(lab, "pw-bad", hypervisorBlock(lab) + guestBlock(lab, "g1", { ssh_private_key: "", username: `"s2vlab"`, password: `"not-the-password"`, mode: `"forward"` }));
     const out = await tunnelOutcome(bad);
     assert.equal(out.code, 4, out.stderr);
     assert.match(out.stderr, /guest g1: authentication failed/);
@@ -36,7 +37,7 @@ describe("credentials", () => {
   });
 
   test("an encrypted OpenSSH key with its passphrase and a PEM key both authenticate", async () => {
-    const enc = writeConfig(lab, "enc", hypervisorBlock(lab, { ssh_private_key: JSON.stringify(lab.clientKeyEncrypted), ssh_private_key_passphrase: JSON.stringify(lab.passphrase) }) + guestBlock(lab, "g1", { ssh_private_key: JSON.stringify(lab.clientKeyPem) }));
+    const enc = writeConfig(lab, "enc", hypervisorBlock(lab, { ssh_private_key: JSON.stringify(lab.clientKeyEncrypted), ssh_private_key_passphrase: JSON.stringify(lab.passphrase) }) + guestBlock(lab, "g1", { ssh_private_key: JSON.stringify(lab.clientKeyPem), mode: `"forward"` }));
     const out = await tunnelOutcome(enc);
     assert.equal(out.ready, true, out.stderr);
   });

@@ -43,7 +43,7 @@ export function checkConfig(target: string | undefined, deps: Pick<DoctorDeps, "
     return { verdict: failFrom(e) };
   }
   return {
-    verdict: pass(`${file}: guest ${guest.name} (${describeTransport(guest.transport)}) via ${hypervisorLabel(guest.hypervisor)}`),
+    verdict: pass(`${file}: guest ${guest.name} (${describeTransport(guest.transport)}) via ${hypervisorLabel(guest.hypervisor)}, ${guest.mode} mode`),
     guest,
   };
 }

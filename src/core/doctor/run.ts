@@ -8,6 +8,7 @@ import { hypervisorLabel } from "../tunnel/hypervisor-pool.ts";
 import { localRunner, remoteRunner, type CommandRunner, type CommandStream } from "../vsock/command-stream.ts";
 import { lookupLibvirtCid } from "../vsock/libvirt-lookup.ts";
 import { describeTransport, openGuestStream } from "../vsock/open-guest-stream.ts";
+import { hasAuth } from "../config/resolve.ts";
 import { checkConfig } from "./config-check.ts";
 import { checkConnect } from "./connect.ts";
 import { checkBanner } from "./guest-banner.ts";
@@ -30,10 +31,12 @@ export const CHECK_TITLES = {
   "guest-banner": "guest answers with an SSH banner",
   "guest-host-key": "guest host key: algorithms overlap and the key verifies",
   "guest-auth": "guest authentication",
-  "guest-forward": "guest forwards to the tunnel target",
+  "guest-forward": "guest forwards to the tunnel target (forward mode)",
 } as const;
 
 export type CheckId = keyof typeof CHECK_TITLES;
+
+const SPLICE_NO_FORWARD = "splice mode: connections go to the guest's SSH port, checked by the handshake inspector; no forwarding needed";
 
 /** Records results in order and remembers why later checks must be skipped. */
 class Recorder {
@@ -161,10 +164,21 @@ async function runHops(r: Recorder, guest: GuestConfig | undefined, deps: Doctor
       deps,
     ),
   );
+  // Splice mode needs no guest session: the connecting client authenticates itself.
+  if (guest?.mode === "splice" && !hasAuth(guest.hop.auth)) {
+    const kept = hk?.pending ? `; the key you accepted was NOT added to ${hk.pending.file}: recording it needs a completed handshake (add guest credentials, or run keyscan)` : "";
+    await r.step("guest-auth", () => ({ verdict: skip(`splice mode: the client that connects authenticates itself; no guest credentials configured${kept}`) }));
+    await r.step("guest-forward", () => ({ verdict: skip(SPLICE_NO_FORWARD) }));
+    return;
+  }
   const conn = await r.step("guest-auth", async () => {
     const relay = await openRelay();
     return checkConnect(label, g.hop, { stream: relay.stream }, hk!.policy!, hk!.pending, deps.io, deps.knownHostsFs);
   });
   if (conn?.hop) cleanup.push(() => conn.hop!.close());
+  if (guest?.mode === "splice") {
+    await r.step("guest-forward", () => ({ verdict: skip(SPLICE_NO_FORWARD) }));
+    return;
+  }
   await r.step("guest-forward", async () => ({ verdict: await checkForward(conn!.hop!, g.target) }));
 }
