@@ -102,7 +102,8 @@ test("no log of any command, at -vv, contains the password or the passphrase", a
     lab,
     "secrets-wrong-user",
     hypervisorBlock(lab, { ssh_private_key: JSON.stringify(lab.clientKeyEncrypted), ssh_private_key_passphrase: JSON.stringify(lab.passphrase) }) +
-      guestBlock(lab, "g1", { ssh_private_key: "", username: `"nobody"`, password: JSON.stringify(lab.password) }),
+      // forward mode: only ssh2vsock's own guest session uses the guest's password.
+      guestBlock(lab, "g1", { ssh_private_key: "", username: `"nobody"`, password: JSON.stringify(lab.password), mode: `"forward"` }),
   );
   const refused = await runCli(["run", "-c", wrongUser, "-vv", "--", "true"]);
   assert.equal(refused.code, 4, refused.stderr);

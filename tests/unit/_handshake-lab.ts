@@ -86,6 +86,17 @@ export class HandshakeLab {
     this.clientKey = this.#keygen("client", KEYGEN_ARGS.ed25519);
     this.clientKeyDropbear = join(this.dir, "client.dropbear");
     execFileSync(tool("dropbearconvert"), ["openssh", "dropbear", this.clientKey.path, this.clientKeyDropbear], { stdio: "ignore" });
+    // Backstop for a runner that exits without after() hooks: no server may outlive the tests.
+    process.once("exit", () => {
+      for (const pid of this.#children.keys()) {
+        try {
+          process.kill(pid, "SIGTERM");
+        } catch {
+          // already gone
+        }
+      }
+      rmSync(this.dir, { recursive: true, force: true });
+    });
     this.authorizedKeys = join(this.dir, "authorized_keys");
     writeFileSync(this.authorizedKeys, this.clientKey.line + "\n");
     // sshd refuses to start without its privilege separation directory.

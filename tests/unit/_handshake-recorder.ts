@@ -208,16 +208,20 @@ export interface RecordSet {
 export async function recordSet(lab: HandshakeLab, set: RecordSet): Promise<Recording[]> {
   // +ssh-rsa only adds SHA-1 RSA at the end of sshd's list: other clients negotiate as before.
   const sshd = await lab.startSshd(set.sshRsa ? ["HostKeyAlgorithms +ssh-rsa", "PubkeyAcceptedAlgorithms +ssh-rsa"] : []);
-  const dropbear = set.dropbearServer ? await lab.startDropbear() : undefined;
+  const dropbear = set.dropbearServer ? await lab.startDropbear().catch(async (e) => (await lab.stopServer(sshd), Promise.reject(e))) : undefined;
   const jobs = [
     ...set.openssh.map((o) => () => recordOpenSsh(lab, sshd, "openssh", o)),
     ...(set.sshRsa ? [() => recordOpenSsh(lab, sshd, "openssh", { kex: "curve25519-sha256", hostKeyAlgorithms: "ssh-rsa" })] : []),
     ...(dropbear ? set.dropbearServer!.map((o) => () => recordOpenSsh(lab, dropbear, "dropbear", o)) : []),
   ];
-  const out = await inBatches(jobs);
-  // dbclient's methods are read from sshd's log, so it runs alone.
-  if (set.dbclient) out.push(await recordDbclient(lab, sshd));
-  await lab.stopServer(sshd);
-  if (dropbear) await lab.stopServer(dropbear);
-  return out;
+  try {
+    const out = await inBatches(jobs);
+    // dbclient's methods are read from sshd's log, so it runs alone.
+    if (set.dbclient) out.push(await recordDbclient(lab, sshd));
+    return out;
+  } finally {
+    // Also on failure: a test file whose top-level await throws never runs its after() hooks.
+    await lab.stopServer(sshd);
+    if (dropbear) await lab.stopServer(dropbear);
+  }
 }

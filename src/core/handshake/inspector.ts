@@ -87,7 +87,15 @@ export function createHandshakeInspector(trust: HandshakeTrust, opts: { label: s
   let negotiatedHostKey = "";
   let outcome: InspectorOutcome | undefined;
 
-  const decide = (o: InspectorOutcome): InspectorOutcome => (outcome ??= o);
+  const decide = (o: InspectorOutcome): InspectorOutcome => {
+    outcome ??= o;
+    // Refused: nothing more is forwarded, so nothing more is worth holding.
+    if (outcome.kind === "refused") {
+      clientFramer.takeRest();
+      serverFramer.takeRest();
+    }
+    return outcome;
+  };
   const refuse = (error: Ssh2vsockError): InspectorStep => ({ forward: [], outcome: decide({ kind: "refused", error }) });
   const violation = (side: Side, e: ProtocolViolation) =>
     new RelayError(`${opts.label}: ${side === "server" ? "the guest" : "the client"} broke the SSH protocol before the host key was verified: ${e.message}`, {
