@@ -154,7 +154,7 @@ async function build(
   const specs: GuestSpec[] = names.map((name, i) => ({ name, cid: firstCid + i, netns: `s2v${id}${name}`, variant: variantOf(name) }));
   const guestUserNetns = specs.filter((g) => loginUserOf(serverOf(g.variant)) === guestUser).map((g) => g.netns);
 
-  // sshd refuses to start without its privilege separation directory (NOTES.md).
+  // sshd refuses to start without its privilege separation directory, /run/sshd (mode 0755).
   await mkdir("/run/sshd", { recursive: true, mode: 0o755 });
   await Promise.all([mkdir(authorizedKeysDir, { recursive: true }), mkdir(join(dir, "bin"))]);
 

@@ -1,5 +1,5 @@
 // SSHFP RDATA (RFC 4255 §3.1): algorithm, fingerprint type, then the fingerprint, whose length
-// is whatever RDLENGTH leaves. dns-packet guesses it from the type instead (../shared/NOTES.md).
+// is whatever RDLENGTH leaves. dns-packet guesses it from the type instead, and an unknown type corrupts every later record.
 
 /** One SSHFP record as published, before any policy is applied. */
 export interface SshfpRdata {

@@ -53,7 +53,7 @@ export async function checkConnect(
   }
   const who = `authenticated as ${hopConfig.username} with ${describeAuth(hopConfig)} (${hop.negotiated.serverHostKey}, ${hop.negotiated.cipher})`;
   if (!pending) return { verdict: pass(who), hop };
-  // NOTES.md: the key is recorded only after `ready`, when its signature has been checked.
+  // ssh2's hostVerifier runs before the signature check: record the key only after `ready`.
   if (!fs) return { verdict: warn(`${who}; nowhere to record the accepted key`), hop };
   try {
     appendKnownHostsLine(fs, pending.file, pending.line);

@@ -1,6 +1,6 @@
 // Supplies `createCipheriv('chacha20', …)` from @noble/ciphers where the runtime lacks it (Bun),
 // so ssh2 keeps chacha20-poly1305@openssh.com; must be imported before ssh2 is first loaded.
-// ssh2 reads getCiphers() once and destructures createCipheriv at load (NOTES.md, "ChaCha20 on Bun").
+// ssh2 reads getCiphers() once and destructures createCipheriv at load, and Bun has no chacha20.
 import crypto from "node:crypto";
 import { chacha20 } from "@noble/ciphers/chacha.js";
 

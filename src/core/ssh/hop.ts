@@ -75,7 +75,7 @@ export function openHop(spec: HopSpec): Promise<SshHop> {
   const hostVerifier = (blob: Buffer): boolean => {
     const presented: PublicKey = { type: keyTypeOfBlob(blob), blob: Buffer.from(blob) };
     trace.presentedType = presented.type;
-    // ssh2 calls this again on every rekey: the key must not change mid-session (NOTES.md).
+    // ssh2 calls this again on every rekey: the key must not change mid-session (ssh2 does not check).
     if (pinned) {
       if (pinned.blob.equals(presented.blob)) return true;
       trace.verdict = { kind: "changed", presented: spec.policy.fingerprint(presented), expected: ["the key verified at connection"] };

@@ -16,7 +16,7 @@ import type { KnownHostsEntry } from "../hostkeys/index.ts";
 import { HostKeyError } from "../errors.ts";
 
 export interface HostKeyPolicy {
-  /** Host key algorithms to offer, only those with a trusted key (NOTES.md: never ssh-rsa). */
+  /** Host key algorithms to offer, only those with a trusted key (never SHA-1 ssh-rsa, which ssh2 offers by default). */
   readonly algorithms: string[];
   verify(key: PublicKey): HostKeyVerdict;
   fingerprint(key: PublicKey): string;
