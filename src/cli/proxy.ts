@@ -5,7 +5,7 @@ import { HostKeyError, UsageError } from "../core/errors.ts";
 import { HypervisorPool } from "../core/tunnel/hypervisor-pool.ts";
 import { guestPolicy, openGuestRelay } from "../core/tunnel/guest-session.ts";
 import { spliceToGuest } from "../core/tunnel/splice-path.ts";
-import type { StreamEnds } from "../core/handshake/splice.ts";
+import { endOf, endsOf, joinEnds, type StreamEnds } from "../core/handshake/splice.ts";
 import type { GuestConfig } from "../core/config/types.ts";
 import type { EngineIO } from "../core/engine-io.ts";
 import type { HostKeyPolicy } from "../core/ssh/host-key-policy.ts";
@@ -40,14 +40,14 @@ export function registerProxy(program: Command, globals: () => GlobalOptions): v
         if (!policy) {
           const relay = await openGuestRelay(guest, pool, ctx.io);
           stop = () => relay.kill();
-          await relayPlain(client, relay.stream);
+          await Promise.race([joinEnds(client, endsOf(relay.stream)), endOf(relay.stream)]);
           return;
         }
         const splice = await spliceToGuest(client, guest, pool, ctx.io, policy);
         stop = () => splice.destroy();
         const outcome = await splice.decided;
         if (outcome.kind === "refused") throw outcome.error;
-        await splice.done;
+        await Promise.race([splice.done, splice.serverEnded]);
       } finally {
         process.stdin.pause();
         await pool.close();
@@ -74,14 +74,4 @@ async function trustFor(guest: GuestConfig, configured: boolean, io: EngineIO): 
     io.log({ level: "info", event: "unverified", guest: guest.name, detail: `no trusted key for ${guest.hop.hostname} in any source: only the outer client checks the guest's host key` });
     return undefined;
   }
-}
-
-function relayPlain(client: StreamEnds, stream: import("node:stream").Duplex): Promise<void> {
-  return new Promise<void>((resolve) => {
-    stream.pipe(client.writable);
-    client.readable.pipe(stream);
-    stream.once("close", resolve);
-    stream.once("end", resolve);
-    stream.on("error", () => resolve());
-  });
 }

@@ -21,6 +21,19 @@ export function sshThroughTunnel(lab: Lab, port: number, guest: string, user = "
   ];
 }
 
+/** OpenSSH client options that make the lab's known_hosts the only trust and no agent or stray key take part. */
+export function labTrustOptions(lab: Lab, connectTimeoutSeconds = 10): string[] {
+  return [
+    "-F", "/dev/null",
+    "-o", `UserKnownHostsFile=${lab.knownHostsFile}`,
+    "-o", "GlobalKnownHostsFile=/dev/null",
+    "-o", "StrictHostKeyChecking=yes",
+    "-o", "IdentityAgent=none",
+    "-o", "IdentitiesOnly=yes",
+    "-o", `ConnectTimeout=${connectTimeoutSeconds}`,
+  ];
+}
+
 /** Writes a TOML config into the lab directory and returns its path. */
 export function writeConfig(lab: Lab, name: string, toml: string): string {
   const path = join(lab.dir, `${name}.toml`);

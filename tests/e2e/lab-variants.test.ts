@@ -8,20 +8,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startLab, type Lab, type LabGuest } from "../lab/lab.ts";
 import { alive, run, type RunResult } from "../lab/_system.ts";
+import { labTrustOptions } from "./_fixtures.ts";
 
 /** OpenSSH options that make the lab's known_hosts the only trust and the plain client key the only identity. */
 function sshBase(lab: Lab): string[] {
-  return [
-    "-F", "/dev/null",
-    "-o", `UserKnownHostsFile=${lab.knownHostsFile}`,
-    "-o", "GlobalKnownHostsFile=/dev/null",
-    "-o", "StrictHostKeyChecking=yes",
-    "-o", "BatchMode=yes",
-    "-o", "IdentityAgent=none",
-    "-o", "IdentitiesOnly=yes",
-    "-o", "ConnectTimeout=30", // CI machines run many labs at once
-    "-i", lab.clientKey,
-  ];
+  // 30 s: CI machines run many labs at once.
+  return [...labTrustOptions(lab, 30), "-o", "BatchMode=yes", "-i", lab.clientKey];
 }
 
 /** ssh args into `guest` through the hypervisor's socat, as a user would reach a VM over vsock. */

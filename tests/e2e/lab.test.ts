@@ -10,19 +10,10 @@ import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { startLab, type Lab, type LabGuest } from "../lab/lab.ts";
 import { alive, run, type RunResult } from "../lab/_system.ts";
+import { labTrustOptions } from "./_fixtures.ts";
 
 /** OpenSSH client options that make the lab's known_hosts the only source of trust. */
-function sshBase(lab: Lab): string[] {
-  return [
-    "-F", "/dev/null",
-    "-o", `UserKnownHostsFile=${lab.knownHostsFile}`,
-    "-o", "GlobalKnownHostsFile=/dev/null",
-    "-o", "StrictHostKeyChecking=yes",
-    "-o", "IdentityAgent=none",
-    "-o", "IdentitiesOnly=yes",
-    "-o", "ConnectTimeout=10",
-  ];
-}
+const sshBase = (lab: Lab): string[] => labTrustOptions(lab);
 
 function hypervisorArgs(lab: Lab): string[] {
   return [...sshBase(lab), "-o", "BatchMode=yes", "-i", lab.clientKey, "-p", String(lab.hypervisor.port), "root@127.0.0.1"];

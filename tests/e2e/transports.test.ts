@@ -190,3 +190,23 @@ describe("tunnel to configured guests of every transport", () => {
     });
   }
 });
+
+describe("proxy verifying a configured guest behind a local Unix socket", () => {
+  // The inspected proxy over a directly opened socket (no hypervisor channel): the guest's end
+  // must end the proxy, as it does for the plain relay of an ad-hoc unix% target above.
+  test("real ssh gets in, the guest's key is verified by the inspector, and the proxy exits", async () => {
+    const cfg = writeConfig(
+      lab,
+      "local-unix-verified",
+      `[hypervisor]\nlocal = true\n\n[guests.u2]\nunix_socket = ${JSON.stringify(lab.sockets.ssh.g2!)}\nhostname = "g2.lab.test"\nknown_hosts_file = ${JSON.stringify(lab.knownHostsFile)}\n`,
+    );
+    const r = await runCommand(
+      "ssh",
+      [...sshViaProxy(lab, "g2", `${cliShell()} -v -c ${cfg} proxy %h %p`, "root@u2"), "ip netns identify"],
+      { env: localEnv(), cwd: emptyCwd, timeoutMs: 30_000 },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), ns("g2"));
+    assert.match(r.stderr, /verified \[guest=u2\]/);
+  });
+});

@@ -2,8 +2,8 @@
 // tinysshd, dropbear, the guest's TCP service): ready once its port listens, stopped by PID.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readFileSync, readlinkSync, statSync } from "node:fs";
-import { descendants, netnsLink, signalAll, sleep, stopTree, type LabTools } from "./_system.ts";
+import { closeSync, openSync, readFileSync, readlinkSync } from "node:fs";
+import { descendants, netnsLink, signalAll, sleep, stopTree, readFrom, sizeOf, type LabTools } from "./_system.ts";
 
 export interface DaemonSpec {
   /** Names the daemon in errors. */
@@ -94,21 +94,5 @@ export function listensIn(pid: number, netns: string, port: number): boolean {
       });
   } catch {
     return false;
-  }
-}
-
-function sizeOf(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-
-function readFrom(path: string, offset: number): string {
-  try {
-    return readFileSync(path).subarray(offset).toString("utf8");
-  } catch {
-    return "";
   }
 }

@@ -2,10 +2,10 @@
 // so its PID is ours, optionally inside a network namespace, stopped with its sessions).
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readFileSync, statSync } from "node:fs";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { descendants, freePort, run, signalAll, sleep, stopTree, type LabTools } from "./_system.ts";
+import { descendants, freePort, run, signalAll, sleep, stopTree, readFrom, sizeOf, type LabTools } from "./_system.ts";
 
 export interface SshdSpec {
   /** Directory holding this sshd's config, log and pid file. */
@@ -203,22 +203,6 @@ export class Sshd {
   processTree(): number[] {
     const pid = this.child?.pid;
     return pid === undefined ? [] : [pid, ...descendants(pid)];
-  }
-}
-
-function sizeOf(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-
-function readFrom(path: string, offset: number): string {
-  try {
-    return readFileSync(path).subarray(offset).toString("utf8");
-  } catch {
-    return "";
   }
 }
 

@@ -282,3 +282,21 @@ export async function settleAll(tasks: Promise<unknown>[]): Promise<unknown[]> {
   if (failed) throw (failed as PromiseRejectedResult).reason;
   return results.map((r) => (r as PromiseFulfilledResult<unknown>).value);
 }
+
+/** Size of a (log) file, 0 when it does not exist yet. */
+export function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** A (log) file's text from `offset` on, "" when it does not exist. */
+export function readFrom(path: string, offset: number): string {
+  try {
+    return readFileSync(path).subarray(offset).toString("utf8");
+  } catch {
+    return "";
+  }
+}

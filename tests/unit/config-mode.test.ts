@@ -2,43 +2,17 @@
 // splice-needs-the-SSH-port rule, auth only for forward guests, and ad-hoc targets.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { ConfigError, type ConfigProblem } from "../../src/core/errors.ts";
 import {
   formatProblem,
-  loadConfig,
   redactedView,
   resolveTarget,
-  type GuestConfig,
   type LoadedConfig,
   type Mode,
 } from "../../src/core/config/index.ts";
+import { FILE, guestOf, HV, HV2, loadToml, problemsOf, WEB1 } from "./_config-fixtures.ts";
 
-const FILE = "/w/ssh2vsock.toml";
-
-function load(toml: string): LoadedConfig {
-  return loadConfig({ env: {}, cwd: "/w", home: "/home/u", exists: (p) => p === FILE, readFile: () => toml });
-}
-
-function problemsOf(toml: string): ConfigProblem[] {
-  try {
-    load(toml);
-  } catch (e) {
-    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
-    return e.problems;
-  }
-  return [];
-}
-
-function guest(toml: string, name = "web1"): GuestConfig {
-  const g = load(toml).guests.find((x) => x.name === name);
-  assert.ok(g, `no guest ${name}`);
-  return g;
-}
-
-// A hypervisor that can be reached and verified; guests add their own lines.
-const HV = `[hypervisor]\nhostname = "hv1.example.com"\nknown_hosts_file = "/kh"\nssh_use_agent = true\n`;
-const WEB1 = `[guests.web1]\ncid = 3\nhostname = "web1.example.com"\n`;
-const HV2 = `[hypervisors.hv2]\nhostname = "hv2.example.com"\n`;
+const load = loadToml;
+const guest = guestOf;
 
 describe("the mode a guest resolves to", () => {
   const cases: Array<{ behaviour: string; toml: string; mode: Mode; origin?: string }> = [

@@ -6,25 +6,14 @@ import { UsageError } from "../../src/core/errors.ts";
 import {
   applyTunnelOverrides,
   isGuestSshPort,
-  loadConfig,
   modeFor,
   spliceTargetProblem,
   type GuestConfig,
   type Mode,
 } from "../../src/core/config/index.ts";
+import { guestOf, HV, HV2, WEB1 } from "./_config-fixtures.ts";
 
-const FILE = "/w/ssh2vsock.toml";
-
-function guest(toml: string, name = "web1"): GuestConfig {
-  const loaded = loadConfig({ env: {}, cwd: "/w", home: "/home/u", exists: (p) => p === FILE, readFile: () => toml });
-  const g = loaded.guests.find((x) => x.name === name);
-  assert.ok(g, `no guest ${name}`);
-  return g;
-}
-
-const HV = `[hypervisor]\nhostname = "hv1.example.com"\nknown_hosts_file = "/kh"\nssh_use_agent = true\n`;
-const WEB1 = `[guests.web1]\ncid = 3\nhostname = "web1.example.com"\n`;
-const HV2 = `[hypervisors.hv2]\nhostname = "hv2.example.com"\n`;
+const guest = guestOf;
 
 describe("the pure helpers", () => {
   const T = (host: string, port: number) => ({ host, port });

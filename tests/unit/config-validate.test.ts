@@ -2,34 +2,13 @@
 // asserting file, attribute path and rule text; all problems are reported at once.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { ConfigError, type ConfigProblem } from "../../src/core/errors.ts";
-import { loadConfig } from "../../src/core/config/index.ts";
+import { ConfigError } from "../../src/core/errors.ts";
+import { FILE, loadToml, problemsOf as problemsOfToml } from "./_config-fixtures.ts";
 import { formatProblem } from "../../src/core/config/validate.ts";
 
-const FILE = "/w/ssh2vsock.toml";
-
-function load(toml: string) {
-  return loadConfig({
-    env: { SSH_AUTH_SOCK: "/run/agent.sock" },
-    cwd: "/w",
-    home: "/home/u",
-    exists: (p) => p === FILE,
-    readFile: (p) => {
-      if (p !== FILE) throw new Error(`unexpected read ${p}`);
-      return toml;
-    },
-  });
-}
-
-function problemsOf(toml: string): ConfigProblem[] {
-  try {
-    load(toml);
-  } catch (e) {
-    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
-    return e.problems;
-  }
-  return [];
-}
+const AGENT = { SSH_AUTH_SOCK: "/run/agent.sock" };
+const load = (toml: string) => loadToml(toml, AGENT);
+const problemsOf = (toml: string) => problemsOfToml(toml, AGENT);
 
 const HV = `
 [hypervisor]

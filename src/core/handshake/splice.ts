@@ -14,6 +14,8 @@ export interface Splice {
   decided: Promise<InspectorOutcome>;
   /** Resolves when both directions have finished. */
   done: Promise<void>;
+  /** Resolves when the server's side has ended (the session is over for a ProxyCommand). */
+  serverEnded: Promise<void>;
   /** Tears both sides down at once. */
   destroy(): void;
 }
@@ -28,10 +30,6 @@ export function spliceInspected(client: StreamEnds, server: StreamEnds, inspecto
   const decided = new Promise<InspectorOutcome>((r) => (resolveDecided = r));
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
-  let finished = 0;
-  const directionDone = () => {
-    if (++finished === 2) resolveDone();
-  };
 
   const destroy = () => {
     clearTimeout(timer);
@@ -48,8 +46,7 @@ export function spliceInspected(client: StreamEnds, server: StreamEnds, inspecto
     if (step.outcome.kind === "refused") {
       destroy();
     } else {
-      pipeRaw(client.readable, server.writable, directionDone, destroy);
-      pipeRaw(server.readable, client.writable, directionDone, destroy);
+      void joinEnds(client, server).then(resolveDone);
     }
     resolveDecided(step.outcome);
   };
@@ -86,23 +83,51 @@ export function spliceInspected(client: StreamEnds, server: StreamEnds, inspecto
   const timer = setTimeout(() => abort("timeout"), timeoutMs);
   client.readable.resume();
   server.readable.resume();
-  return { decided, done, destroy };
+  return { decided, done, serverEnded: endOf(server.readable), destroy };
 }
 
-/** Pipes one direction with backpressure; its end ends only that direction (half-close). */
-function pipeRaw(from: Readable, to: Writable, onDone: () => void, onError: () => void): void {
-  let ended = false;
-  const finish = () => {
-    if (ended) return;
-    ended = true;
-    onDone();
-  };
-  from.once("end", finish);
-  // Closed without an end: the stream broke, so the whole connection goes.
-  from.once("close", () => (ended ? undefined : onError()));
-  from.once("error", onError);
-  to.once("error", onError);
-  from.pipe(to);
+/**
+ * Pipes `a` and `b` both ways with backpressure. The end of one direction ends only that
+ * direction (half-close); a stream that breaks (closes without ending, or fails) tears all
+ * four ends down. Resolves when both directions are finished either way.
+ * @example await joinEnds({ readable: process.stdin, writable: process.stdout }, endsOf(relay))
+ */
+export function joinEnds(a: StreamEnds, b: StreamEnds): Promise<void> {
+  return new Promise((resolve) => {
+    let finished = 0;
+    let broken = false;
+    const tearDown = () => {
+      if (broken) return;
+      broken = true;
+      for (const s of [a.readable, a.writable, b.readable, b.writable]) s.destroy();
+      resolve();
+    };
+    const pipeOne = (from: Readable, to: Writable) => {
+      let ended = false;
+      from.once("end", () => {
+        ended = true;
+        if (++finished === 2) resolve();
+      });
+      from.once("close", () => (ended ? undefined : tearDown()));
+      from.once("error", tearDown);
+      to.once("error", tearDown);
+      from.pipe(to);
+    };
+    pipeOne(a.readable, b.writable);
+    pipeOne(b.readable, a.writable);
+  });
+}
+
+/**
+ * Resolves when `r` has ended or closed. A ProxyCommand must exit then: ending
+ * process.stdout does not close its descriptor, so the client would wait for EOF forever.
+ */
+export function endOf(r: Readable): Promise<void> {
+  return new Promise((resolve) => {
+    if (r.readableEnded || r.destroyed) return resolve();
+    r.once("end", () => resolve());
+    r.once("close", () => resolve());
+  });
 }
 
 /** The ends of a Duplex. */
