@@ -197,7 +197,11 @@ export function timeToFirstByte(cmd: string, args: string[]): Promise<number> {
  * `ssh hv socat - VSOCK-CONNECT:CID:22`) and `local` (127.0.0.1, verified as guest g1 — the
  * end of either tunnel). Every hop verifies host keys and is forced to CIPHER.
  */
-export function writeSshConfig(lab: Lab): string {
+/**
+ * An ssh_config for the lab: `hv`, `local` (127.0.0.1 checked as g1), each guest through
+ * OpenSSH's own ProxyCommand, and `s2v-GUEST` through `ssh2vsock proxy %h %p` when `bin` is given.
+ */
+export function writeSshConfig(lab: Lab, bin?: string): string {
   const file = join(lab.dir, "bench_ssh_config");
   const lines = [
     "Host *",
@@ -220,6 +224,7 @@ export function writeSshConfig(lab: Lab): string {
   ];
   for (const g of lab.guests) {
     lines.push(`Host ${g.name}`, `  HostName ${g.name}.lab.test`, `  ProxyCommand ssh -F ${file} hv socat - VSOCK-CONNECT:${g.cid}:22`);
+    if (bin) lines.push(`Host s2v-${g.name}`, `  HostName ${g.name}`, `  HostKeyAlias ${g.name}.lab.test`, `  ProxyCommand ${bin} -c ${lab.configFile} proxy %h %p`);
   }
   writeFileSync(file, lines.join("\n") + "\n");
   return file;

@@ -1,5 +1,6 @@
 // `ssh2vsock proxy TARGET [PORT]`, for OpenSSH's ProxyCommand: stdin/stdout carry only the guest's
 // SSH stream, guarded by the handshake inspector whenever the guest has a trust source.
+import os from "node:os";
 import type { Command } from "commander";
 import { HostKeyError, UsageError } from "../core/errors.ts";
 import { HypervisorPool } from "../core/tunnel/hypervisor-pool.ts";
@@ -32,7 +33,14 @@ export function registerProxy(program: Command, globals: () => GlobalOptions): v
       const pool = new HypervisorPool(ctx.io);
       // OpenSSH ends a ProxyCommand with SIGHUP (or closes stdin); either ends the relay.
       let stop = () => {};
-      for (const sig of ["SIGHUP", "SIGTERM", "SIGINT"] as const) process.once(sig, () => stop());
+      for (const sig of ["SIGHUP", "SIGTERM", "SIGINT"] as const) {
+        process.once(sig, () => {
+          stop();
+          // Whatever still holds the process (a peer that never closes), a signal ends it:
+          // a ProxyCommand left running after ssh is gone would hold its pipes forever.
+          setTimeout(() => process.exit(128 + os.constants.signals[sig]), 2000).unref();
+        });
+      }
       const client: StreamEnds = { readable: process.stdin, writable: process.stdout };
       try {
         const configured = ctx.loaded.guests.some((g) => g.name === guest.name);

@@ -5,7 +5,8 @@ import type { GuestConfig } from "../config/types.ts";
 import type { EngineIO } from "../engine-io.ts";
 import { endsOf, type Splice } from "../handshake/splice.ts";
 import type { Carrier } from "./carrier.ts";
-import { guestPolicy } from "./guest-session.ts";
+import { guestPolicy, openGuestRelay } from "./guest-session.ts";
+import { SpareRelay } from "./spare-relay.ts";
 import type { HypervisorPool } from "./hypervisor-pool.ts";
 import { probeGuestKey, spliceToGuest } from "./splice-path.ts";
 
@@ -18,11 +19,12 @@ export async function openSpliceCarrier(guest: GuestConfig, pool: HypervisorPool
   for (const w of policy.warnings) io.log({ level: "warn", event: "known-hosts", guest: guest.name, detail: w });
   await probeGuestKey(guest, pool, io, policy);
   const live = new Set<Splice>();
+  const spares = new SpareRelay(() => openGuestRelay(guest, pool, io));
   return {
     async serve(socket: net.Socket) {
       socket.setNoDelay(true);
       try {
-        const splice = await spliceToGuest(endsOf(socket), guest, pool, io, policy);
+        const splice = await spliceToGuest(endsOf(socket), guest, pool, io, policy, () => spares.take());
         live.add(splice);
         const outcome = await splice.decided;
         if (outcome.kind === "refused") {
@@ -36,8 +38,10 @@ export async function openSpliceCarrier(guest: GuestConfig, pool: HypervisorPool
         socket.destroy();
       }
     },
-    stopReconnecting() {},
+    // Shutting down: connections still open may finish, but no spare waits for a new one.
+    stopReconnecting: () => spares.close(),
     close() {
+      spares.close();
       for (const s of live) s.destroy();
       live.clear();
     },

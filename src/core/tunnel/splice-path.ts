@@ -12,15 +12,23 @@ import { escapePeerText } from "../peer-text.ts";
 import { guestLabel, openGuestRelay } from "./guest-session.ts";
 import { hopTiming } from "./hop-timing.ts";
 import type { HypervisorPool } from "./hypervisor-pool.ts";
+import type { CommandStream } from "../vsock/command-stream.ts";
 
 /**
  * Relays `client` to the guest's SSH port, guarded by the inspector. Rejects when the relay
  * cannot be opened (RelayError 6, UnreachableError 5, the hypervisor's HostKeyError 3); the
  * returned splice's `decided` tells whether the guest's key was trusted (a refusal has
- * already closed both sides). The relay ends with the splice.
+ * already closed both sides). The relay (a new one, or `openRelay`'s) ends with the splice.
  */
-export async function spliceToGuest(client: StreamEnds, guest: GuestConfig, pool: HypervisorPool, io: EngineIO, policy: HostKeyPolicy): Promise<Splice> {
-  const relay = await openGuestRelay(guest, pool, io);
+export async function spliceToGuest(
+  client: StreamEnds,
+  guest: GuestConfig,
+  pool: HypervisorPool,
+  io: EngineIO,
+  policy: HostKeyPolicy,
+  openRelay: () => Promise<CommandStream> = () => openGuestRelay(guest, pool, io),
+): Promise<Splice> {
+  const relay = await openRelay();
   const inspector = createHandshakeInspector(policy, { label: guestLabel(guest), hostname: guest.hop.hostname ?? guest.name });
   const splice = spliceInspected(client, endsOf(relay.stream), inspector, hopTiming(guest.hop).readyTimeoutMs);
   void splice.done.then(() => relay.kill());
