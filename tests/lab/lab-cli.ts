@@ -62,8 +62,8 @@ async function main(): Promise<void> {
     `  bun src/main.ts config show -c ${lab.configFile}`,
     `  bun src/main.ts doctor ${name} -c ${lab.configFile}`,
     `  bun src/main.ts tunnel -c ${lab.configFile}`,
-    `  ${ssh} -o HostKeyAlias=${name}.lab.test -o ProxyCommand='bun src/main.ts proxy %h -c ${lab.configFile}' root@${name}`,
-    `  ${ssh} -o HostKeyAlias=${name}.lab.test -o ProxyCommand='bun src/main.ts proxy %h -c ${lab.configFile}' root@vsock/${first?.cid ?? 3}`,
+    `  ${ssh} -o HostKeyAlias=${name}.lab.test -o ProxyCommand='bun src/main.ts proxy %h %p -c ${lab.configFile}' root@${name}`,
+    `  ${ssh} -o HostKeyAlias=${name}.lab.test -o ProxyCommand='bun src/main.ts proxy %h %p -c ${lab.configFile}' root@vsock/${first?.cid ?? 3}`,
     "",
     "Ctrl-C stops the lab.",
   ];
