@@ -28,18 +28,23 @@ function poolKey(hv: HypervisorConfig): string {
  */
 const REFUSED_FOR_NOW = new Set([1, 2, 4]);
 
+/** Opens one verified, authenticated connection to a hypervisor; tests pass fakes. */
+export type HypervisorConnector = (hv: HypervisorConfig, io: EngineIO) => Promise<SshHop>;
+
 export class HypervisorPool {
   readonly #sessions = new Map<string, Promise<SshHop>>();
   /** Further connections to the same hypervisor, opened when the first refused a channel. */
   readonly #overflow = new Map<string, Promise<SshHop>[]>();
   readonly #opening = new Map<string, Promise<SshHop>>();
   readonly #io: EngineIO;
+  readonly #connector: HypervisorConnector;
   #closed = false;
-  /** Number of SSH handshakes made to hypervisors (tests and logs use it). */
+  /** Connections attempted to hypervisors (each a full, verified handshake when it succeeds). */
   handshakes = 0;
 
-  constructor(io: EngineIO) {
+  constructor(io: EngineIO, connector: HypervisorConnector = connectHypervisor) {
     this.#io = io;
+    this.#connector = connector;
   }
 
   /** A runner for commands on this hypervisor, connecting (or reconnecting) if needed. */
@@ -136,24 +141,9 @@ export class HypervisorPool {
     return fresh;
   }
 
-  async #connect(hv: HypervisorConfig): Promise<SshHop> {
-    const label = hypervisorLabel(hv);
-    const policy = await buildHostKeyPolicy(hv.verification, hv.hostname, hv.port, label, this.#io);
-    for (const w of policy.warnings) this.#io.log({ level: "warn", event: "known-hosts", hop: label, detail: w });
+  #connect(hv: HypervisorConfig): Promise<SshHop> {
     this.handshakes++;
-    this.#io.log({ level: "debug", event: "connect", hop: label, detail: `offering ${policy.algorithms.join(",")}` });
-    const hop = await openHop({
-      label,
-      transport: { host: hv.hostname!, port: hv.port },
-      username: hv.username,
-      auth: hv.auth,
-      policy,
-      timing: hopTiming(hv),
-      readFile: this.#io.readFile,
-      debug: ssh2Trace(this.#io, { hop: label }),
-    });
-    this.#io.log({ level: "info", event: "verified", hop: label, detail: `${hop.negotiated.serverHostKey} ${policy.fingerprint(hop.hostKey)}` });
-    return hop;
+    return this.#connector(hv, this.#io);
   }
 
   /** Closes every session; later calls to session() fail, and connections still in progress are closed when they land. */
@@ -164,4 +154,24 @@ export class HypervisorPool {
     this.#overflow.clear();
     for (const p of all) (await p.catch(() => undefined))?.close();
   }
+}
+
+/** The production connector: the hypervisor's host key policy, then openHop over TCP. */
+export async function connectHypervisor(hv: HypervisorConfig, io: EngineIO): Promise<SshHop> {
+  const label = hypervisorLabel(hv);
+  const policy = await buildHostKeyPolicy(hv.verification, hv.hostname, hv.port, label, io);
+  for (const w of policy.warnings) io.log({ level: "warn", event: "known-hosts", hop: label, detail: w });
+  io.log({ level: "debug", event: "connect", hop: label, detail: `offering ${policy.algorithms.join(",")}` });
+  const hop = await openHop({
+    label,
+    transport: { host: hv.hostname!, port: hv.port },
+    username: hv.username,
+    auth: hv.auth,
+    policy,
+    timing: hopTiming(hv),
+    readFile: io.readFile,
+    debug: ssh2Trace(io, { hop: label }),
+  });
+  io.log({ level: "info", event: "verified", hop: label, detail: `${hop.negotiated.serverHostKey} ${policy.fingerprint(hop.hostKey)}` });
+  return hop;
 }
