@@ -1,10 +1,10 @@
 // The authentication check of one hop: a full connection (host key signature verified, then
 // credentials), and only then the side effect of recording a key the user accepted.
 import type { HopConfig } from "../config/types.ts";
-import { ssh2Trace, type EngineIO } from "../engine-io.ts";
-import { openHop, type HopTransport, type SshHop } from "../ssh/hop.ts";
+import type { EngineIO } from "../engine-io.ts";
+import type { HopTransport, SshHop } from "../ssh/hop.ts";
 import type { HostKeyPolicy } from "../ssh/host-key-policy.ts";
-import { hopTiming } from "../tunnel/hop-timing.ts";
+import { openConfiguredHop } from "../tunnel/configured-hop.ts";
 import { appendKnownHostsLine, type KnownHostsFs } from "./known-hosts-append.ts";
 import type { PendingTrust } from "./host-key.ts";
 import { failFrom, pass, warn } from "./_verdict.ts";
@@ -36,16 +36,7 @@ export async function checkConnect(
 ): Promise<ConnectCheck> {
   let hop: SshHop;
   try {
-    hop = await openHop({
-      label,
-      transport,
-      username: hopConfig.username,
-      auth: hopConfig.auth,
-      policy,
-      timing: hopTiming(hopConfig),
-      readFile: io.readFile,
-      debug: ssh2Trace(io, { hop: label }),
-    });
+    hop = await openConfiguredHop(label, hopConfig, transport, policy, io);
   } catch (e) {
     const kept = pending ? `; the key you accepted was NOT added to ${pending.file}` : "";
     const v = failFrom(e);

@@ -1,8 +1,9 @@
 // Opens the guest's verified SSH session: hypervisor session from the pool, relay stream to
 // the guest, then the second hop over that stream, each step failing with its own exit code.
 import type { GuestConfig } from "../config/types.ts";
-import { ssh2Trace, type EngineIO } from "../engine-io.ts";
-import { openHop, type SshHop } from "../ssh/hop.ts";
+import type { EngineIO } from "../engine-io.ts";
+import type { SshHop } from "../ssh/hop.ts";
+import { openConfiguredHop } from "./configured-hop.ts";
 import { buildHostKeyPolicy, type HostKeyPolicy } from "../ssh/host-key-policy.ts";
 import type { CommandStream } from "../vsock/command-stream.ts";
 import { describeTransport, openGuestStream } from "../vsock/open-guest-stream.ts";
@@ -51,16 +52,7 @@ export async function connectGuest(guest: GuestConfig, pool: HypervisorPool, io:
   const label = guestLabel(guest);
   io.log({ level: "debug", event: "connect", guest: guest.name, hop: label, detail: `offering ${policy.algorithms.join(",")}` });
   try {
-    const hop = await openHop({
-      label,
-      transport: { stream: relay.stream },
-      username: guest.hop.username,
-      auth: guest.hop.auth,
-      policy,
-      timing: hopTiming(guest.hop),
-      readFile: io.readFile,
-      debug: ssh2Trace(io, { guest: guest.name, hop: label }),
-    });
+    const hop = await openConfiguredHop(label, guest.hop, { stream: relay.stream }, policy, io, { guest: guest.name });
     io.log({ level: "info", event: "verified", guest: guest.name, hop: label, detail: `${hop.negotiated.serverHostKey} ${policy.fingerprint(hop.hostKey)}` });
     void hop.closed.then(() => relay.kill());
     return {

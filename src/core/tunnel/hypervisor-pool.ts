@@ -3,11 +3,11 @@
 // when the hypervisor refuses more channels on the first (sshd's MaxSessions, default 10).
 import type { ClientChannel } from "ssh2";
 import type { HypervisorConfig } from "../config/types.ts";
-import { ssh2Trace, type EngineIO } from "../engine-io.ts";
-import { openHop, type SshHop } from "../ssh/hop.ts";
+import type { EngineIO } from "../engine-io.ts";
+import type { SshHop } from "../ssh/hop.ts";
+import { openConfiguredHop } from "./configured-hop.ts";
 import { buildHostKeyPolicy } from "../ssh/host-key-policy.ts";
 import { localRunner, remoteRunner, type CommandRunner } from "../vsock/command-stream.ts";
-import { hopTiming } from "./hop-timing.ts";
 import { OperationError } from "../errors.ts";
 
 /** `hypervisor root@127.0.0.1:2222` */
@@ -162,16 +162,7 @@ export async function connectHypervisor(hv: HypervisorConfig, io: EngineIO): Pro
   const policy = await buildHostKeyPolicy(hv.verification, hv.hostname, hv.port, label, io);
   for (const w of policy.warnings) io.log({ level: "warn", event: "known-hosts", hop: label, detail: w });
   io.log({ level: "debug", event: "connect", hop: label, detail: `offering ${policy.algorithms.join(",")}` });
-  const hop = await openHop({
-    label,
-    transport: { host: hv.hostname!, port: hv.port },
-    username: hv.username,
-    auth: hv.auth,
-    policy,
-    timing: hopTiming(hv),
-    readFile: io.readFile,
-    debug: ssh2Trace(io, { hop: label }),
-  });
+  const hop = await openConfiguredHop(label, hv, { host: hv.hostname!, port: hv.port }, policy, io);
   io.log({ level: "info", event: "verified", hop: label, detail: `${hop.negotiated.serverHostKey} ${policy.fingerprint(hop.hostKey)}` });
   return hop;
 }

@@ -1,0 +1,32 @@
+// Opens a hop as the configuration describes it: user, credentials, timing and the -vv trace
+// taken from the resolved hop, so the hypervisor, the guest session and doctor build it one way.
+import type { HopConfig } from "../config/types.ts";
+import { ssh2Trace, type EngineIO } from "../engine-io.ts";
+import { openHop, type HopTransport, type SshHop } from "../ssh/hop.ts";
+import type { HostKeyPolicy } from "../ssh/host-key-policy.ts";
+import { hopTiming } from "./hop-timing.ts";
+
+/**
+ * Connects, verifies against `policy` and authenticates (openHop's errors: 3, 4, 5, 6).
+ * `trace` names the hop in -vv lines (`{ hop: label }`, plus `guest` for a guest).
+ * @example await openConfiguredHop("guest web1", guest.hop, { stream }, policy, io, { guest: "web1" })
+ */
+export function openConfiguredHop(
+  label: string,
+  hop: HopConfig,
+  transport: HopTransport,
+  policy: HostKeyPolicy,
+  io: EngineIO,
+  trace: { guest?: string } = {},
+): Promise<SshHop> {
+  return openHop({
+    label,
+    transport,
+    username: hop.username,
+    auth: hop.auth,
+    policy,
+    timing: hopTiming(hop),
+    readFile: io.readFile,
+    debug: ssh2Trace(io, { ...trace, hop: label }),
+  });
+}
