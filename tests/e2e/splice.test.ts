@@ -10,7 +10,7 @@ import { fingerprintOf, guestBlock, hypervisorBlock, knownHostsFor, sshThroughTu
 
 let lab: Lab;
 before(async () => {
-  lab = await startLab({ guests: 4, guestVariants: { g3: "no-forwarding", g4: "tinysshd" } });
+  lab = await startLab({ guests: 5, guestVariants: { g3: "no-forwarding", g4: "tinysshd", g5: "rsa-only" } });
 });
 after(async () => {
   await lab?.stop();
@@ -96,6 +96,21 @@ describe("splice tunnel", () => {
       const ok = await runCommand("ssh", ["-o", "HostKeyAlgorithms=ecdsa-sha2-nistp256", ...sshThroughTunnel(lab, port, "g1"), "echo still"]);
       assert.equal(ok.code, 0, ok.stderr);
       assert.equal(ok.stdout.trim(), "still");
+    });
+  });
+
+  test("a client that allows only SHA-1 ssh-rsa signatures is refused although the guest's RSA key is trusted", async () => {
+    const kh = writeKnownHosts(lab, "splice-rsa", [knownHostsFor("g5.lab.test", guest("g5").hostKeyPubFiles.rsa!)]);
+    const cfg = writeConfig(lab, "splice-rsa", hypervisorBlock(lab) + guestBlock(lab, "g5", { known_hosts_file: JSON.stringify(kh) }));
+    await withTunnel(["-c", cfg, "g5"], async (port, cli) => {
+      // The guest offers ssh-rsa (HostKeyAlgorithms +ssh-rsa), so the pair really negotiates it.
+      const sha1 = await runCommand("ssh", ["-o", "HostKeyAlgorithms=ssh-rsa", ...sshThroughTunnel(lab, port, "g5"), "echo should-not-run"]);
+      assert.equal(sha1.code, 255);
+      assert.doesNotMatch(sha1.stdout, /should-not-run/);
+      await waitFor(() => /SHA-1 ssh-rsa signatures are never accepted/.test(cli.stderr()), cli.stderr);
+      const sha2 = await runCommand("ssh", ["-o", "HostKeyAlgorithms=rsa-sha2-512", ...sshThroughTunnel(lab, port, "g5"), "echo in"]);
+      assert.equal(sha2.code, 0, sha2.stderr);
+      assert.equal(sha2.stdout.trim(), "in");
     });
   });
 

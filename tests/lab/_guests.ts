@@ -105,6 +105,9 @@ export async function guestProcesses(ctx: GuestContext, dir: string, g: GuestSpe
       hostKeys: pubs.map((pub) => pub.replace(/\.pub$/, "")),
       authorizedKeysDir: ctx.authorizedKeysDir,
       ciphers: g.variant === "chacha-only" ? ["chacha20-poly1305@openssh.com"] : undefined,
+      // Like an old server, the RSA-only guest also signs with SHA-1 (ssh-rsa) when a client
+      // asks for nothing else: tests check that ssh2vsock refuses such a handshake.
+      extraHostKeyAlgorithms: g.variant === "rsa-only" ? ["ssh-rsa"] : undefined,
       forwarding: g.variant !== "no-forwarding",
       netns: g.netns,
     });

@@ -16,6 +16,8 @@ export interface SshdSpec {
   authorizedKeysDir: string;
   /** Restricts the ciphers offered (the `chacha-only` guest). */
   ciphers?: string[];
+  /** Host key algorithms offered beyond the defaults (`ssh-rsa` on the `rsa-only` guest). */
+  extraHostKeyAlgorithms?: string[];
   /** `SetEnv PATH=…` for sessions (the hypervisor's socat wrapper goes first). */
   sessionPath?: string;
   /** Network namespace to run in; undefined for the host's. */
@@ -60,6 +62,7 @@ export function sshdConfig(spec: SshdSpec, features: SshdFeatures): string {
     "Subsystem sftp internal-sftp",
   ];
   if (spec.ciphers) lines.push(`Ciphers ${spec.ciphers.join(",")}`);
+  if (spec.extraHostKeyAlgorithms) lines.push(`HostKeyAlgorithms +${spec.extraHostKeyAlgorithms.join(",")}`);
   // SHLVL=1: Debian's bash sources ~/.bashrc for commands sshd runs, unless SHLVL reaches 2.
   // A machine's own root .bashrc (pyenv's rehash takes a lock) then serialised 20 concurrent
   // relays past their 15 s banner timeout; the lab's sessions must not depend on it.
