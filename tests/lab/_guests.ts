@@ -2,10 +2,18 @@
 // dropbear or none), its host keys and login user, and the TCP service on 127.0.0.1:8080.
 
 import { guestUser } from "./_accounts.ts";
+import {
+  certifyHostKeys,
+  hostCertificateKeyTypes,
+  hostCertificatePlan,
+  hostCertificateVariants,
+  type HostCertificateVariant,
+  type LabCertificates,
+} from "./_certificates.ts";
 import type { Cleanup } from "./_cleanup.ts";
 import type { NetnsDaemon } from "./_daemon.ts";
 import { dropbearDaemon, dropbearHostKeys, serviceDaemon, tinysshdDaemon, tinysshdHostKeys } from "./_guest_servers.ts";
-import { generateHostKeys } from "./_keys.ts";
+import { generateHostKeys, type HostKeyType } from "./_keys.ts";
 import { Sshd, type SshdFeatures } from "./_sshd.ts";
 import { settleAll, type LabTools, type ServerTools } from "./_system.ts";
 
@@ -17,6 +25,9 @@ export const guestVariants = [
   "no-forwarding",
   "tinysshd",
   "dropbear",
+  // OpenSSH guests whose host keys carry certificates (tests/lab/_certificates.ts); they need
+  // the lab's `certificates` option.
+  ...hostCertificateVariants,
 ] as const;
 
 export type GuestVariant = (typeof guestVariants)[number];
@@ -72,14 +83,24 @@ export function guestHostKeys(tools: LabTools, servers: ServerTools, dir: string
     case "dropbear":
       return dropbearHostKeys(servers, dir, comment);
     case "openssh":
-      return generateHostKeys(tools.sshKeygen, dir, g.variant === "rsa-only" ? ["rsa"] : ["ed25519", "ecdsa", "rsa"], comment);
+      return generateHostKeys(tools.sshKeygen, dir, openSshKeyTypes(g.variant), comment);
   }
+}
+
+function openSshKeyTypes(variant: GuestVariant): HostKeyType[] {
+  if (variant === "rsa-only") return ["rsa"];
+  if ((hostCertificateVariants as readonly string[]).includes(variant)) {
+    return hostCertificateKeyTypes(variant as HostCertificateVariant);
+  }
+  return ["ed25519", "ecdsa", "rsa"];
 }
 
 /** A guest's processes, registered with `cleanup` before they start. */
 export interface GuestProcesses {
   /** The SSH server's log (sshd DEBUG1, tinysshd -v, dropbear -E); empty when not listening. */
   log: string;
+  /** Host key type -> certificate path, for the host-cert variants. */
+  hostCertificates?: Record<string, string>;
   start(): Promise<void>;
 }
 
@@ -89,6 +110,8 @@ export interface GuestContext {
   features: SshdFeatures;
   authorizedKeysDir: string;
   cleanup: Cleanup;
+  /** The lab's CAs (its `certificates` option): `TrustedUserCAKeys` and host certificates. */
+  certificates?: LabCertificates;
 }
 
 /** The server on port 22 and the TCP service of guest `g`, whose files live in `dir`. */
@@ -98,7 +121,10 @@ export async function guestProcesses(ctx: GuestContext, dir: string, g: GuestSpe
   const daemons: NetnsDaemon[] = [];
   let sshd: Sshd | undefined;
   const pubs = Object.values(pubFiles);
+  let hostCertificates: Record<string, string> | undefined;
   if (server === "openssh") {
+    const plan = ctx.certificates && hostCertificatePlan(g.variant, g.name, ctx.certificates);
+    if (plan) hostCertificates = await certifyHostKeys(ctx.tools.sshKeygen, pubFiles, plan);
     sshd = new Sshd(ctx.tools, {
       dir,
       port: 22,
@@ -110,6 +136,8 @@ export async function guestProcesses(ctx: GuestContext, dir: string, g: GuestSpe
       extraHostKeyAlgorithms: g.variant === "rsa-only" ? ["ssh-rsa"] : undefined,
       forwarding: g.variant !== "no-forwarding",
       netns: g.netns,
+      trustedUserCaKeys: ctx.certificates?.userCaPub,
+      hostCertificates: hostCertificates && Object.values(hostCertificates),
     });
     ctx.cleanup.sshds.push(sshd);
   } else if (server === "tinysshd") {
@@ -121,6 +149,7 @@ export async function guestProcesses(ctx: GuestContext, dir: string, g: GuestSpe
   ctx.cleanup.daemons.push(...daemons);
   return {
     log: sshd?.log ?? daemons[0]!.spec.log,
+    ...(hostCertificates ? { hostCertificates } : {}),
     start: async () => {
       const starts = daemons.map((d) => d.start());
       if (sshd) starts.push(sshd.writeConfig(ctx.features).then(() => sshd.start()));

@@ -26,6 +26,10 @@ export interface SshdSpec {
   maxSessions?: number;
   /** False for the `no-forwarding` guest: every forwarding refused ("administratively prohibited"). */
   forwarding?: boolean;
+  /** `TrustedUserCAKeys` (a CA .pub path): user certificates it signed log in beside authorized_keys. */
+  trustedUserCaKeys?: string;
+  /** Host certificate paths (`HostCertificate`), each beside its host key. */
+  hostCertificates?: string[];
 }
 
 /** Version-dependent sshd options the lab uses. */
@@ -42,11 +46,13 @@ export function sshdConfig(spec: SshdSpec, features: SshdFeatures): string {
     `# ssh2vsock lab sshd (${spec.netns ? `netns ${spec.netns}` : "hypervisor"})`,
     `ListenAddress 127.0.0.1:${spec.port}`,
     ...spec.hostKeys.map((k) => `HostKey ${k}`),
+    ...(spec.hostCertificates ?? []).map((c) => `HostCertificate ${c}`),
     `PidFile ${join(spec.dir, "sshd.pid")}`,
     "LogLevel DEBUG1",
     "UsePAM no",
     "PermitRootLogin yes",
     `AuthorizedKeysFile ${spec.authorizedKeysDir}/%u`,
+    ...(spec.trustedUserCaKeys ? [`TrustedUserCAKeys ${spec.trustedUserCaKeys}`] : []),
     "StrictModes no",
     "PubkeyAuthentication yes",
     "PasswordAuthentication yes",

@@ -5,8 +5,10 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startLab, type GuestVariant, type LabOptions } from "./lab.ts";
 
-const usage = `usage: bun tests/lab/lab-cli.ts [--guests N] [--variant gN=VARIANT]...
-variants: default, chacha-only, rsa-only, not-listening, no-forwarding, tinysshd, dropbear`;
+const usage = `usage: bun tests/lab/lab-cli.ts [--guests N] [--certificates] [--variant gN=VARIANT]...
+variants: default, chacha-only, rsa-only, not-listening, no-forwarding, tinysshd, dropbear,
+  host-cert, host-cert-ecdsa, host-cert-rsa, host-cert-other-ca, host-cert-expired, host-cert-not-yet-valid,
+  host-cert-wrong-principals, host-cert-user (these need --certificates)`;
 
 function parseArgs(argv: string[]): LabOptions {
   const opts: LabOptions = { guestVariants: {} };
@@ -18,6 +20,7 @@ function parseArgs(argv: string[]): LabOptions {
       return v;
     };
     if (arg === "--guests") opts.guests = Number(value());
+    else if (arg === "--certificates") opts.certificates = true;
     else if (arg === "--variant") {
       const [name, variant] = value().split("=");
       if (!name || !variant) throw new Error(`--variant wants gN=VARIANT\n${usage}`);
@@ -53,6 +56,7 @@ async function main(): Promise<void> {
         `guest ${g.name}     cid ${g.cid}, netns ${g.netns}, ${g.variant}, ` +
         (g.listening ? `${g.server} log ${g.sshdLog}, login ${g.loginUser}, service ${g.service?.target}` : "nothing listening"),
     ),
+    ...(lab.certificates ? [`CAs          ${lab.certificates.dir} (host_ca, user_ca, other_ca; servers trust user_ca)`] : []),
     `unix/        ${Object.values(lab.sockets.ssh).join(", ")}`,
     `vsock-mux/   ${Object.values(lab.sockets.mux).join(", ")}`,
     `qemu/        ${lab.libvirt.system.map((d) => d.name).join(", ")} (system), ${lab.libvirt.session.map((d) => d.name).join(", ")} (session), ${lab.libvirt.noVsock} (no vsock)`,

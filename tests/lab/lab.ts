@@ -24,6 +24,7 @@ import { connectionCount, detectSshdFeatures, Sshd, startOnFreePort } from "./_s
 import { socatWrapperScript } from "./_socat_wrapper.ts";
 import { requireLabTools, requireServerTools, run, settleAll, type LabTools, type ServerTools } from "./_system.ts";
 import { Cleanup } from "./_cleanup.ts";
+import { generateCertificateAuthorities, hostCertificateVariants, type LabCertificates } from "./_certificates.ts";
 import { labConfigToml } from "./_config_file.ts";
 import { startBridges, writeVirsh, type LabLibvirt, type LabSockets } from "./_transports.ts";
 
@@ -32,6 +33,7 @@ export type { LabLibvirt, LabSockets } from "./_transports.ts";
 export { GARBAGE_REPLY } from "./_unix_bridges.ts";
 
 export type { GuestServer, GuestVariant, LabService } from "./_guests.ts";
+export type { LabCertificates } from "./_certificates.ts";
 
 export interface LabGuest {
   /** `g1`, `g2`, … */
@@ -58,6 +60,11 @@ export interface LabGuest {
   loginUser: string;
   /** The TCP service on the guest's 127.0.0.1:8080 (Lab.guestService); none when not listening. */
   service?: LabService;
+  /**
+   * `host-cert*` variants: host key type -> the certificate its sshd presents (`HostCertificate`),
+   * made as the variant says (tests/lab/_certificates.ts). Inspect with `ssh-keygen -L -f`.
+   */
+  hostCertificateFiles?: Record<string, string>;
 }
 
 export interface Lab {
@@ -98,6 +105,8 @@ export interface Lab {
   restartHypervisor(): Promise<void>;
   /** Connections the hypervisor sshd has accepted, counted from its log (across restarts). */
   hypervisorConnectionCount(): number;
+  /** The lab's CAs; only with the `certificates` option. */
+  certificates?: LabCertificates;
 }
 
 export interface LabOptions {
@@ -105,6 +114,11 @@ export interface LabOptions {
   guestVariants?: Partial<Record<string, GuestVariant>>;
   /** The hypervisor sshd's MaxSessions (channels per connection); default 200. */
   hypervisorMaxSessions?: number;
+  /**
+   * Makes three CAs (lab.certificates) and gives every OpenSSH server of the lab (hypervisor and
+   * OpenSSH guests) `TrustedUserCAKeys` for userCa, beside its authorized_keys.
+   */
+  certificates?: boolean;
 }
 
 const firstCid = 3;
@@ -126,6 +140,8 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   }
   const variantOf = (name: string): GuestVariant => opts.guestVariants?.[name] ?? "default";
   const servers = requireServerTools(names.map((n) => serverOf(variantOf(n))));
+  const certVariant = names.map(variantOf).find((v) => (hostCertificateVariants as readonly string[]).includes(v));
+  if (certVariant && !opts.certificates) throw new Error(`tests/lab: guest variant ${certVariant} needs startLab({ certificates: true })`);
 
   const id = uniqueId();
   const dir = await mkdtemp(join(tmpdir(), `s2vlab-${id}-`));
@@ -158,7 +174,7 @@ async function build(
   await mkdir("/run/sshd", { recursive: true, mode: 0o755 });
   await Promise.all([mkdir(authorizedKeysDir, { recursive: true }), mkdir(join(dir, "bin"))]);
 
-  const [features, hash, client, hvKeys, guestKeys] = await settleAll([
+  const [features, hash, client, hvKeys, guestKeys, , certificates] = await settleAll([
     detectSshdFeatures(tools, specs.some((g) => g.variant === "no-forwarding")),
     ensurePasswordUser(tools)
       .then(() => (guestUserNetns.length > 0 ? ensureGuestUser(tools) : undefined))
@@ -167,6 +183,7 @@ async function build(
     generateHostKeys(tools.sshKeygen, join(dir, "hypervisor"), ["ed25519", "ecdsa", "rsa"], "lab-hypervisor"),
     settleAll(specs.map((g) => guestHostKeys(tools, servers, join(dir, g.name), g))),
     settleAll(specs.map((g) => addNetns(tools, g.netns, cleanup))),
+    opts.certificates ? generateCertificateAuthorities(tools.sshKeygen, join(dir, "certificates")) : Promise.resolve(undefined),
   ]);
   await installGuestShadow(
     specs.map((g) => g.netns),
@@ -193,7 +210,7 @@ async function build(
   const libvirt = await writeVirsh(tools, dir, specs);
   const sockets = await startBridges(tools, id, specs, cleanup);
 
-  const ctx = { tools, servers, features, authorizedKeysDir, cleanup };
+  const ctx = { tools, servers, features, authorizedKeysDir, cleanup, certificates };
   const guestProcs = await Promise.all(specs.map((g, i) => guestProcesses(ctx, join(dir, g.name), g, guestKeys[i]!)));
   const hv = new Sshd(tools, {
     dir: join(dir, "hypervisor"),
@@ -202,6 +219,7 @@ async function build(
     authorizedKeysDir,
     sessionPath: `${join(dir, "bin")}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
     maxSessions: opts.hypervisorMaxSessions,
+    trustedUserCaKeys: certificates?.userCaPub,
   });
   cleanup.sshds.push(hv);
 
@@ -221,6 +239,7 @@ async function build(
       server,
       loginUser: loginUserOf(server),
       ...(server === "none" ? {} : { service: labService }),
+      ...(guestProcs[i]!.hostCertificates ? { hostCertificateFiles: guestProcs[i]!.hostCertificates } : {}),
     };
   });
 
@@ -268,6 +287,7 @@ async function build(
       await hv.start();
     },
     hypervisorConnectionCount: () => connectionCount(hv.log, hv.spec.port),
+    ...(certificates ? { certificates } : {}),
   };
 }
 

@@ -162,11 +162,13 @@ describe("anchorsFromKnownHosts", () => {
     assert.deepEqual(anchors.keys, []);
   });
 
-  test("reports a matching @cert-authority line as recognised but not used", () => {
+  test("keeps a matching @cert-authority line as a CA, never as a plain key, and without a warning", () => {
     const anchors = anchorsFromKnownHosts(parseKnownHosts(`@cert-authority *.example.com ${ED}`, "kh"), "web1.example.com", 22);
     assert.deepEqual(anchors.keys, []);
-    assert.equal(anchors.certAuthorities.length, 1);
-    assert.match(anchors.warnings.join("\n"), /kh:1: @cert-authority recognised but not supported.*not used/);
+    assert.deepEqual(anchors.certAuthorities.map((k) => k.source), ["kh:1"]);
+    assert.deepEqual(anchors.warnings, []);
+    const other = anchorsFromKnownHosts(parseKnownHosts(`@cert-authority *.example.com ${ED}`, "kh"), "web1.example.org", 22);
+    assert.deepEqual(other.certAuthorities, []);
   });
 
   test("carries parse warnings through and merges sources", () => {

@@ -14,7 +14,8 @@ import {
 } from "../hostkeys/index.ts";
 import { emptyAnchors, type PublicKey } from "../hostkeys/types.ts";
 import type { HopTransport } from "../ssh/hop.ts";
-import { buildHostKeyPolicy, type HostKeyPolicy } from "../ssh/host-key-policy.ts";
+import { buildHostKeyPolicy, requirePlainHostKeys, type HostKeyPolicy } from "../ssh/host-key-policy.ts";
+import { probeKeyWithInspector } from "../handshake/key-probe.ts";
 import { probeHostKey } from "../ssh/probe.ts";
 import { fail, failFrom, pass, warn } from "./_verdict.ts";
 import type { DoctorDeps, TrustRequest, Verdict } from "./types.ts";
@@ -28,6 +29,11 @@ export interface HostKeyCheckInput {
   timeoutMs: number;
   /** A fresh transport to the server for the probe handshake. */
   openTransport(): Promise<HopTransport>;
+  /**
+   * The hop's key is checked by the handshake inspector (a guest in splice mode), which can
+   * check host certificates; otherwise ssh2 checks it and sees plain keys only.
+   */
+  inspected?: boolean;
 }
 
 /** A key the user accepted: appended to `file` once a connection with it has succeeded. */
@@ -60,6 +66,14 @@ export async function checkHostKey(input: HostKeyCheckInput, deps: Pick<DoctorDe
   }
   if (v.ignoreHostKey) {
     return { verdict: warn(`not verified: ${v.origin}.ssh_ignore_host_key = true accepts any key`, "use known_hosts or SSHFP so this hop is verified"), policy };
+  }
+  if (policy.anchors.certAuthorities.length > 0) {
+    if (input.inspected) return { verdict: await checkWithInspector(input, policy), policy };
+    try {
+      requirePlainHostKeys(policy, label);
+    } catch (e) {
+      return { verdict: failFrom(e) };
+    }
   }
   const ours = policy.algorithms;
   let probe;
@@ -96,6 +110,14 @@ export async function checkHostKey(input: HostKeyCheckInput, deps: Pick<DoctorDe
   if (file === undefined) {
     return { verdict: fail(`${refusal.message}`, `set known_hosts_file for this hop (${v.origin}) so doctor can record a key you accept`) };
   }
+  // The line is built before asking: a name that cannot be written as one known_hosts host
+  // (a pattern, a newline) is refused here rather than after the user said yes.
+  let line: string;
+  try {
+    line = knownHostsLine(key, input.host ?? "", { port: input.port, hash: true });
+  } catch (e) {
+    return { verdict: failFrom(e) };
+  }
   const name = knownHostsName((input.host ?? "").toLowerCase(), input.port);
   const request: TrustRequest = { hop: input.hop, label, knownHostsName: name, keyType: key.type, fingerprint: fp, file };
   if (!(await deps.confirmTrust(request))) {
@@ -104,8 +126,22 @@ export async function checkHostKey(input: HostKeyCheckInput, deps: Pick<DoctorDe
   return {
     verdict: pass(`${lists}; presented ${key.type} ${fp}, accepted by you: added to ${file} once the connection succeeds`),
     policy: withAcceptedKey(policy, key),
-    pending: { file, line: knownHostsLine(key, input.host ?? "", { port: input.port, hash: true }), key },
+    pending: { file, line, key },
   };
+}
+
+/** A guest behind the inspector, with a @cert-authority line: the inspector's own key probe. */
+async function checkWithInspector(input: HostKeyCheckInput, policy: HostKeyPolicy): Promise<Verdict> {
+  try {
+    const transport = await input.openTransport();
+    if (!("stream" in transport)) throw new Error("the inspector probes a relay stream, not a TCP address");
+    const o = await probeKeyWithInspector(transport.stream, policy, { label: input.label, hostname: input.host ?? input.label }, input.timeoutMs);
+    const type = o.hostKey.type;
+    const what = o.certificate ? `host certificate ${type} (${o.certificate})` : `${type} ${fingerprintSha256(o.hostKey.blob)}`;
+    return pass(`negotiated ${o.algorithm} (${o.kex}); presented ${what}, trusted by ${o.source}${describeSources(policy)}`);
+  } catch (e) {
+    return failFrom(e);
+  }
 }
 
 function describeSources(policy: HostKeyPolicy): string {
@@ -120,6 +156,7 @@ function describeSources(policy: HostKeyPolicy): string {
 function untrustingPolicy(sources: string[]): HostKeyPolicy {
   return {
     algorithms: [...ALL_SAFE_HOST_KEY_ALGORITHMS],
+    certificateAlgorithms: [],
     verify: (k) => ({ kind: "unknown", presented: fingerprintSha256(k.blob), expected: [] }),
     fingerprint: (k) => fingerprintSha256(k.blob),
     sources,

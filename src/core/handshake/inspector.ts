@@ -11,7 +11,7 @@
 // The inspector is pure: it is fed bytes and answers with what to forward and, once, a decision.
 // It holds at most one incomplete line or packet per direction. Refusal forwards nothing more.
 import { HostKeyError, RelayError, Ssh2vsockError } from "../errors.ts";
-import { hostKeyErrorFor, keyTypeOfBlob } from "../hostkeys/index.ts";
+import { hostKeyErrorFor, keyTypeOfAlgorithm, keyTypeOfBlob } from "../hostkeys/index.ts";
 import type { HostKeyVerdict, PublicKey } from "../hostkeys/types.ts";
 import { escapePeerText } from "../peer-text.ts";
 import { TransportFramer } from "./framer.ts";
@@ -29,6 +29,8 @@ const HARMLESS = new Set([MSG_IGNORE, MSG_UNIMPLEMENTED, MSG_DEBUG]);
 export interface HandshakeTrust {
   /** Host key algorithms with a trusted key (never ssh-rsa, never DSA). */
   readonly algorithms: readonly string[];
+  /** Host certificate algorithms a trusted CA (or trusted plain key) vouches for; never ssh-rsa-cert. */
+  readonly certificateAlgorithms?: readonly string[];
   verify(key: PublicKey): HostKeyVerdict;
   fingerprint(key: PublicKey): string;
 }
@@ -42,6 +44,8 @@ export type InspectorOutcome =
       kex: string;
       /** Where trust came from (`known_hosts file /x:3`). */
       source: string;
+      /** describeCertificate() when K_S was a trusted host certificate. */
+      certificate?: string;
       serverIdent: string;
       clientIdent: string;
     }
@@ -64,6 +68,8 @@ export interface HandshakeInspector {
   /** A side ended (or the caller gave up) before a decision: the refusal to report. */
   abort(why: "client-ended" | "server-ended" | "timeout"): InspectorOutcome;
   readonly outcome: InspectorOutcome | undefined;
+  /** The negotiated key exchange method, once both KEXINITs are known (the key probe needs it). */
+  readonly kex: string | undefined;
   /** Bytes held back, for tests: never more than one packet per side. */
   readonly buffered: number;
 }
@@ -136,7 +142,7 @@ export function createHandshakeInspector(trust: HandshakeTrust, opts: { label: s
     r.byte();
     const blob = Buffer.from(r.string());
     const type = keyTypeOfBlob(blob);
-    const expectedType = negotiatedHostKey.startsWith("rsa-sha2-") ? "ssh-rsa" : negotiatedHostKey;
+    const expectedType = keyTypeOfAlgorithm(negotiatedHostKey);
     if (type !== expectedType) {
       return { kind: "refused", error: new HostKeyError("hostkey-algorithm", `${opts.label}: the guest presented a ${type} key for the negotiated algorithm ${negotiatedHostKey}; refused`) };
     }
@@ -145,17 +151,27 @@ export function createHandshakeInspector(trust: HandshakeTrust, opts: { label: s
     if (verdict.kind !== "trusted") return { kind: "refused", error: hostKeyErrorFor(verdict, `${opts.label} (${opts.hostname})`, type) };
     const unsafe = algorithmRefusal(negotiatedHostKey);
     if (unsafe) return { kind: "refused", error: unsafe };
-    return { kind: "verified", hostKey: key, algorithm: negotiatedHostKey, kex: negotiatedKex, source: verdict.source, serverIdent, clientIdent };
+    return {
+      kind: "verified",
+      hostKey: key,
+      algorithm: negotiatedHostKey,
+      kex: negotiatedKex,
+      source: verdict.source,
+      ...(verdict.certificate ? { certificate: verdict.certificate } : {}),
+      serverIdent,
+      clientIdent,
+    };
   };
 
   /** Why a negotiated host key algorithm is refused even with a trusted key, if it is. */
+  const accepted = [...trust.algorithms, ...(trust.certificateAlgorithms ?? [])];
   const algorithmRefusal = (algorithm: string): HostKeyError | undefined => {
-    if (trust.algorithms.includes(algorithm)) return undefined;
-    const why = algorithm === "ssh-rsa"
+    if (accepted.includes(algorithm)) return undefined;
+    const why = algorithm === "ssh-rsa" || algorithm === "ssh-rsa-cert-v01@openssh.com"
       ? "SHA-1 ssh-rsa signatures are never accepted"
-      : `trusted keys allow only ${trust.algorithms.join(", ") || "(none)"}`;
+      : `trusted keys allow only ${accepted.join(", ") || "(none)"}`;
     return new HostKeyError("hostkey-algorithm", `${opts.label}: the client negotiated host key algorithm ${algorithm} with the guest: ${why}`, {
-      hint: `let the client prefer an algorithm with a trusted key: -o HostKeyAlgorithms=${trust.algorithms.join(",")}`,
+      hint: `let the client prefer an algorithm with a trusted key: -o HostKeyAlgorithms=${accepted.join(",")}`,
     });
   };
 
@@ -276,6 +292,9 @@ export function createHandshakeInspector(trust: HandshakeTrust, opts: { label: s
     },
     get outcome() {
       return outcome;
+    },
+    get kex() {
+      return negotiatedKex || undefined;
     },
     get buffered() {
       return clientFramer.buffered + serverFramer.buffered;

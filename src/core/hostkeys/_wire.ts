@@ -25,6 +25,27 @@ export class WireReader {
     return raw.toString("latin1");
   }
 
+  /** Next `uint32` field. */
+  uint32(): number {
+    if (this.offset + 4 > this.buf.length) throw new Error("truncated uint32 field");
+    const value = this.buf.readUInt32BE(this.offset);
+    this.offset += 4;
+    return value;
+  }
+
+  /** Next `uint64` field. */
+  uint64(): bigint {
+    if (this.offset + 8 > this.buf.length) throw new Error("truncated uint64 field");
+    const value = this.buf.readBigUInt64BE(this.offset);
+    this.offset += 8;
+    return value;
+  }
+
+  /** Bytes consumed so far (where the next field starts). */
+  get position(): number {
+    return this.offset;
+  }
+
   /** True when every byte of the blob has been consumed. */
   get done(): boolean {
     return this.offset === this.buf.length;

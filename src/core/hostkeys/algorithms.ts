@@ -1,5 +1,6 @@
 // Host key algorithms to offer in key exchange: only those for which a trusted key exists,
 // so a server cannot steer us to a key we could not verify (and never SHA-1 ssh-rsa or DSA).
+// Host certificate algorithms are a separate list: only the handshake inspector can check them.
 
 import type { TrustAnchors } from "./types.ts";
 import { sameKey } from "./keys.ts";
@@ -44,7 +45,42 @@ export function describeAlgorithmMismatch(offeredByServer: string[], ours: strin
   if (offeredByServer.includes("ssh-rsa")) {
     return `${base}; the server signs RSA only with SHA-1 (ssh-rsa), which is refused: enable rsa-sha2-256/512 on the server`;
   }
-  return `${base}; none of the server's algorithms is supported (DSA and host certificates never are)`;
+  if (offeredByServer.some((name) => name.endsWith(CERT))) {
+    return `${base}; the server offers host certificates, which only splice tunnels and proxy can check (a @cert-authority line): add the host's plain key for this hop`;
+  }
+  return `${base}; none of the server's algorithms is supported (DSA never is)`;
+}
+
+const CERT = "-cert-v01@openssh.com";
+/** Certificate algorithms per certified key type, in preference order (never ssh-rsa-cert: SHA-1). */
+const CERT_ALGORITHMS: Record<string, string[]> = {
+  "ssh-ed25519": [`ssh-ed25519${CERT}`],
+  ...Object.fromEntries(ECDSA.map((name) => [name, [`${name}${CERT}`]])),
+  "ssh-rsa": RSA.map((name) => `${name}${CERT}`),
+};
+
+/**
+ * Host certificate algorithms the handshake inspector may accept: every one when a
+ * `@cert-authority` key matched the host (the CA vouches for any key type; a revoked CA is
+ * still offered so that the refusal can say it is revoked), and otherwise those certifying a
+ * plainly trusted key type (OpenSSH checks a certificate whose CA is unknown as its plain key).
+ * @example certificateAlgorithmsFor(anchors) // ["ssh-ed25519-cert-v01@openssh.com", …]
+ */
+export function certificateAlgorithmsFor(anchors: TrustAnchors): string[] {
+  if (anchors.certAuthorities.length > 0) return Object.values(CERT_ALGORITHMS).flat();
+  const plain = new Set(hostKeyAlgorithmsFor(anchors).map(keyTypeOfAlgorithm));
+  return Object.entries(CERT_ALGORITHMS).flatMap(([type, names]) => (plain.has(type) ? names : []));
+}
+
+/**
+ * The key type a host key algorithm's K_S blob carries: rsa-sha2-* sign with an ssh-rsa key,
+ * rsa-sha2-*-cert-v01 with an ssh-rsa certificate; every other algorithm names its key type.
+ * @example keyTypeOfAlgorithm("rsa-sha2-512-cert-v01@openssh.com") // "ssh-rsa-cert-v01@openssh.com"
+ */
+export function keyTypeOfAlgorithm(algorithm: string): string {
+  if (RSA.includes(algorithm)) return "ssh-rsa";
+  if (RSA.some((name) => algorithm === `${name}${CERT}`)) return `ssh-rsa${CERT}`;
+  return algorithm;
 }
 
 function algorithmsForKeyType(type: string): string[] {

@@ -45,5 +45,28 @@ export function hostKeyErrorFor(verdict: RefusedVerdict, hopLabel: string, keyTy
           "known_hosts lines, and `ssh2vsock doctor` can add it after asking",
       });
     }
+    case "certificate-refused": {
+      const what = verdict.certificate ? ` (${verdict.certificate})` : "";
+      return new HostKeyError("certificate-refused", `host certificate for ${hopLabel} refused: ${verdict.reason}${what}`, {
+        ...info,
+        hint: CERTIFICATE_HINTS[verdict.failure] ?? "the certificate is corrupt or was not made by a trusted CA; re-sign it with `ssh-keygen -s CA -h`",
+      });
+    }
   }
 }
+
+// What the operator can do about each failed certificate check.
+const CERTIFICATE_HINTS: Record<string, string> = {
+  "no-authority": "if you trust that CA for this host, add `@cert-authority PATTERN CA-KEY` (ssh2vsock known-hosts --cert-authority PATTERN CA.pub)",
+  "bad-signature": "the certificate was altered or not signed by the CA it names; re-sign it with `ssh-keygen -s CA -h`",
+  "sha1-signature": "re-sign the host certificate with `ssh-keygen -s CA -t rsa-sha2-512 -h …`",
+  "not-host": "the guest presents a user certificate: sign its host key with `ssh-keygen -s CA -h …`",
+  "not-user": "sign the key as a user certificate (without -h)",
+  "not-yet-valid": "check this machine's clock, or re-sign with a validity that has begun (`ssh-keygen -s CA -h -V …`)",
+  expired: "renew the host certificate (`ssh-keygen -s CA -h -V …`) or check this machine's clock",
+  "no-principals": "re-sign the host certificate with `-n HOSTNAME`: certificates without principals are refused",
+  principal: "re-sign the host certificate with `-n` naming this host, or set the guest's hostname to a principal it lists",
+  "critical-option": "host certificates carry no critical options: re-sign without -O",
+  "revoked-ca": "the CA is marked @revoked: its certificates are never accepted",
+  "revoked-key": "the certified key is marked @revoked and is never accepted, whatever certificate it carries",
+};

@@ -21,8 +21,31 @@ export {
 } from "./known-hosts-parse.ts";
 export { entryMatchesHost, hostFieldMatches, knownHostsName, wildcardMatch } from "./host-match.ts";
 export { anchorsFromKnownHosts, mergeAnchors } from "./select.ts";
-export { verifyHostKey } from "./verify.ts";
+export { verifyHostKey, type CertificateContext } from "./verify.ts";
 export { hostKeyErrorFor, type RefusedVerdict } from "./host-key-error.ts";
-export { ALL_SAFE_HOST_KEY_ALGORITHMS, describeAlgorithmMismatch, hostKeyAlgorithmsFor } from "./algorithms.ts";
+export {
+  ALL_SAFE_HOST_KEY_ALGORITHMS,
+  certificateAlgorithmsFor,
+  describeAlgorithmMismatch,
+  hostKeyAlgorithmsFor,
+  keyTypeOfAlgorithm,
+} from "./algorithms.ts";
 export { hashHostName, knownHostsLine } from "./known-hosts-line.ts";
 export { sshfpAlgorithmOf, sshfpRecordsFor, sshfpZoneLine, type SshfpRecord } from "./sshfp.ts";
+export {
+  certifiedKeyType,
+  describeCertificate,
+  FOREVER,
+  isCertificateType,
+  parseCertificate,
+  type SshCertificate,
+} from "./certificate.ts";
+export { verifyCertificateSignature } from "./certificate-signature.ts";
+export {
+  checkHostCertificate,
+  checkUserCertificate,
+  principalsName,
+  type CertificateFailure,
+  type HostCertificateCheck,
+  type HostCertificateContext,
+} from "./certificate-check.ts";

@@ -40,9 +40,6 @@ export function anchorsFromKnownHosts(
     }
   }
   const certAuthorities = entries.filter((entry) => entry.marker === "cert-authority" && matchesAny(entry));
-  for (const entry of certAuthorities) {
-    warnings.push(`${entry.source}: @cert-authority recognised but not supported (host certificates); not used`);
-  }
 
   return {
     keys: trusted.map(sourced),

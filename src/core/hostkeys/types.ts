@@ -31,7 +31,10 @@ export interface TrustAnchors {
   keys: SourcedKey[];
   revoked: SourcedKey[];
   fingerprints: TrustedFingerprint[];
-  /** `@cert-authority` lines that matched: recognised, reported, never used to trust. */
+  /**
+   * `@cert-authority` keys that matched this host: they trust host certificates, which only the
+   * handshake inspector can see (ssh2's own sessions cannot negotiate them).
+   */
   certAuthorities: SourcedKey[];
   /** Non-fatal diagnostics (malformed lines, ignored SSHFP records) naming their source. */
   warnings: string[];
@@ -39,10 +42,21 @@ export interface TrustAnchors {
 
 /** The answer to "may this host present this key?" */
 export type HostKeyVerdict =
-  | { kind: "trusted"; source: string }
+  | { kind: "trusted"; source: string; /** describeCertificate() of a trusted host certificate */ certificate?: string }
   | { kind: "revoked"; presented: string; expected: string[]; source: string }
   | { kind: "changed"; presented: string; expected: string[] }
-  | { kind: "unknown"; presented: string; expected: string[] };
+  | { kind: "unknown"; presented: string; expected: string[] }
+  | {
+      kind: "certificate-refused";
+      presented: string;
+      expected: string[];
+      /** Which check failed (CertificateFailure: "expired", "principal", …). */
+      failure: string;
+      /** The sentence saying why, e.g. `expired (valid until 2026-12-01T10:00:00Z)`. */
+      reason: string;
+      /** describeCertificate() when the certificate could be read. */
+      certificate?: string;
+    };
 
 export const emptyAnchors = (): TrustAnchors => ({
   keys: [],

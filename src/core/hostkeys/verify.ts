@@ -1,9 +1,12 @@
 // The one decision on a presented host key: revoked beats everything, then an exact key or
 // SSHFP fingerprint match trusts it, a differing key of the same family means changed.
+// A host certificate is decided by verifyHostCertificate against the @cert-authority keys.
 
 import type { HostKeyVerdict, PublicKey, SourcedKey, TrustAnchors, TrustedFingerprint } from "./types.ts";
 import { fingerprintSha256, sameKey } from "./keys.ts";
 import { sshfpAlgorithmOf } from "./sshfp.ts";
+import { isCertificateType } from "./certificate.ts";
+import { verifyHostCertificate } from "./verify-certificate.ts";
 import {
   familyOfKeyType,
   familyOfSshfpAlgorithm,
@@ -21,9 +24,15 @@ import {
  * - unknown: otherwise.
  * `presented` in the verdict is the key's SHA-256 fingerprint; `expected` lists
  * "<fingerprint> (<type>) from <source>" for the known keys that were relevant.
+ * A host certificate needs `context` (the name its principals must list, and the time); without
+ * it a certificate is never trusted.
  * @example verifyHostKey(anchors, { type: "ssh-ed25519", blob }).kind // "trusted"
  */
-export function verifyHostKey(anchors: TrustAnchors, presented: PublicKey): HostKeyVerdict {
+export function verifyHostKey(anchors: TrustAnchors, presented: PublicKey, context?: CertificateContext): HostKeyVerdict {
+  if (isCertificateType(presented.type)) {
+    if (!context) return { kind: "unknown", presented: fingerprintSha256(presented.blob), expected: [] };
+    return verifyHostCertificate(anchors, presented, context, verifyHostKey);
+  }
   const fingerprint = fingerprintSha256(presented.blob);
   const revokedBy = anchors.revoked.find((entry) => sameKey(entry.key, presented));
   if (revokedBy) {
@@ -54,6 +63,12 @@ export function verifyHostKey(anchors: TrustAnchors, presented: PublicKey): Host
     presented: fingerprint,
     expected: [...usableKeys.map(describeKey), ...usablePrints.map(describeFingerprint)],
   };
+}
+
+/** What a host certificate is checked against: the host's name and the current time. */
+export interface CertificateContext {
+  hostname: string;
+  now: Date;
 }
 
 function describeKey(entry: SourcedKey): string {

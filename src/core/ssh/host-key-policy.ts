@@ -1,10 +1,13 @@
 // Gathers every trust source configured for a hop (inline entries, a known_hosts file, SSHFP)
 // into one HostKeyPolicy: the algorithms to offer and the single verdict function.
+// Host certificates (@cert-authority) are checkable only by the handshake inspector; a hop that
+// ssh2 opens itself must have a plain key (requirePlainHostKeys says so with a hint).
 import type { HopVerification } from "../config/types.ts";
 import type { HostKeyVerdict, PublicKey, TrustAnchors, TrustedFingerprint } from "../hostkeys/types.ts";
 import {
   ALL_SAFE_HOST_KEY_ALGORITHMS,
   anchorsFromKnownHosts,
+  certificateAlgorithmsFor,
   fingerprintSha256,
   hostKeyAlgorithmsFor,
   mergeAnchors,
@@ -18,6 +21,12 @@ import { HostKeyError } from "../errors.ts";
 export interface HostKeyPolicy {
   /** Host key algorithms to offer, only those with a trusted key (never SHA-1 ssh-rsa, which ssh2 offers by default). */
   readonly algorithms: string[];
+  /**
+   * Host certificate algorithms the handshake inspector may accept (never ssh-rsa-cert): all of
+   * them with a @cert-authority key for the host. ssh2's own sessions cannot use these.
+   */
+  readonly certificateAlgorithms: string[];
+  /** Decides plain keys and host certificates (for the hop's hostname, at the current time). */
   verify(key: PublicKey): HostKeyVerdict;
   fingerprint(key: PublicKey): string;
   /** Where trust comes from, for messages: `known_hosts file /x, SSHFP via 127.0.0.1:53`. */
@@ -36,6 +45,8 @@ export interface TrustIO {
     resolver: string,
     opts: { caFile?: string; tlsName?: string },
   ): Promise<{ fingerprints: TrustedFingerprint[]; warnings: string[] }>;
+  /** The time host certificates are checked at; the system clock when absent. */
+  now?(): Date;
 }
 
 /**
@@ -52,6 +63,7 @@ export async function buildHostKeyPolicy(
   if (v.ignoreHostKey) {
     return {
       algorithms: [...ALL_SAFE_HOST_KEY_ALGORITHMS],
+      certificateAlgorithms: [],
       verify: () => ({ kind: "trusted", source: `${v.origin}.ssh_ignore_host_key` }),
       fingerprint: (k) => fingerprintSha256(k.blob),
       sources: [`${v.origin}.ssh_ignore_host_key = true`],
@@ -91,20 +103,42 @@ export async function buildHostKeyPolicy(
   }
   const anchors = mergeAnchors(...parts);
   const algorithms = hostKeyAlgorithmsFor(anchors);
-  if (algorithms.length === 0) {
+  const certificateAlgorithms = certificateAlgorithmsFor(anchors);
+  if (algorithms.length === 0 && certificateAlgorithms.length === 0) {
     throw new HostKeyError("no-trusted-key", `${hopLabel}: no trusted host key for ${displayName(host, port)} in ${sources.join(", ") || "any source"}`, {
       expected: sources,
       hint: `add the host's key to a trusted source, e.g. \`ssh-keyscan -p ${port} ${host}\` checked out of band, or \`ssh2vsock keyscan\` for a guest`,
     });
   }
+  const now = () => io.now?.() ?? new Date();
   return {
     algorithms,
-    verify: (k) => verifyHostKey(anchors, k),
+    certificateAlgorithms,
+    verify: (k) => verifyHostKey(anchors, k, { hostname: host, now: now() }),
     fingerprint: (k) => fingerprintSha256(k.blob),
     sources,
     warnings: anchors.warnings,
     anchors,
   };
+}
+
+/**
+ * Refuses, before connecting, a hop that ssh2 opens itself (the hypervisor, a guest in forward
+ * mode) when only @cert-authority lines trust it: ssh2 cannot negotiate host certificates.
+ * Throws HostKeyError "certificate-only" (exit 3).
+ */
+export function requirePlainHostKeys(policy: HostKeyPolicy, hopLabel: string): void {
+  if (policy.algorithms.length > 0) return;
+  const cas = policy.anchors.certAuthorities.map((ca) => ca.source);
+  throw new HostKeyError(
+    "certificate-only",
+    `${hopLabel}: only @cert-authority lines (${cas.join(", ") || "none usable"}) trust this host, and this hop cannot check host certificates`,
+    {
+      expected: policy.sources,
+      hint: "ssh2vsock's own SSH sessions (the hypervisor, a guest in mode = \"forward\") see only plain host keys: " +
+        "add the host's plain key (`ssh-keyscan` output checked against its certificate's key, or an SSHFP record)",
+    },
+  );
 }
 
 function displayName(host: string, port: number): string {

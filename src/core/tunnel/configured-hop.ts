@@ -3,15 +3,16 @@
 import type { HopConfig } from "../config/types.ts";
 import { ssh2Trace, type EngineIO } from "../engine-io.ts";
 import { openHop, type HopTransport, type SshHop } from "../ssh/hop.ts";
-import type { HostKeyPolicy } from "../ssh/host-key-policy.ts";
+import { requirePlainHostKeys, type HostKeyPolicy } from "../ssh/host-key-policy.ts";
 import { hopTiming } from "./hop-timing.ts";
 
 /**
- * Connects, verifies against `policy` and authenticates (openHop's errors: 3, 4, 5, 6).
+ * Connects, verifies against `policy` and authenticates (openHop's errors: 3, 4, 5, 6); a
+ * policy that trusts the host only through @cert-authority lines is refused first (3).
  * `trace` names the hop in -vv lines (`{ hop: label }`, plus `guest` for a guest).
  * @example await openConfiguredHop("guest web1", guest.hop, { stream }, policy, io, { guest: "web1" })
  */
-export function openConfiguredHop(
+export async function openConfiguredHop(
   label: string,
   hop: HopConfig,
   transport: HopTransport,
@@ -19,6 +20,7 @@ export function openConfiguredHop(
   io: EngineIO,
   trace: { guest?: string } = {},
 ): Promise<SshHop> {
+  requirePlainHostKeys(policy, label);
   return openHop({
     label,
     transport,

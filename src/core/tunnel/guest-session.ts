@@ -4,7 +4,7 @@ import type { GuestConfig } from "../config/types.ts";
 import type { EngineIO } from "../engine-io.ts";
 import type { SshHop } from "../ssh/hop.ts";
 import { openConfiguredHop } from "./configured-hop.ts";
-import { buildHostKeyPolicy, type HostKeyPolicy } from "../ssh/host-key-policy.ts";
+import { buildHostKeyPolicy, requirePlainHostKeys, type HostKeyPolicy } from "../ssh/host-key-policy.ts";
 import type { CommandStream } from "../vsock/command-stream.ts";
 import { describeTransport, openGuestStream } from "../vsock/open-guest-stream.ts";
 import { hopTiming } from "./hop-timing.ts";
@@ -47,6 +47,7 @@ export function guestPolicy(guest: GuestConfig, io: EngineIO): Promise<HostKeyPo
  */
 export async function connectGuest(guest: GuestConfig, pool: HypervisorPool, io: EngineIO): Promise<GuestSession> {
   const policy = await guestPolicy(guest, io);
+  requirePlainHostKeys(policy, guestLabel(guest));
   for (const w of policy.warnings) io.log({ level: "warn", event: "known-hosts", guest: guest.name, detail: w });
   const relay = await openGuestRelay(guest, pool, io);
   const label = guestLabel(guest);

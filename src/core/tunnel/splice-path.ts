@@ -8,6 +8,7 @@ import { createHandshakeInspector } from "../handshake/inspector.ts";
 import { endsOf, spliceInspected, type Splice, type StreamEnds } from "../handshake/splice.ts";
 import type { HostKeyPolicy } from "../ssh/host-key-policy.ts";
 import { probeHostKey } from "../ssh/probe.ts";
+import { probeKeyWithInspector } from "../handshake/key-probe.ts";
 import { escapePeerText } from "../peer-text.ts";
 import { guestLabel, openGuestRelay } from "./guest-session.ts";
 import { hopTiming } from "./hop-timing.ts";
@@ -34,7 +35,8 @@ export async function spliceToGuest(
   void splice.done.then(() => relay.kill());
   void splice.decided.then((o) => {
     if (o.kind === "verified") {
-      io.log({ level: "debug", event: "verified", guest: guest.name, hop: guestLabel(guest), detail: `${o.algorithm} ${policy.fingerprint(o.hostKey)} (${o.kex}; ${o.source})` });
+      const certificate = o.certificate ? `; certificate ${o.certificate}` : "";
+      io.log({ level: "debug", event: "verified", guest: guest.name, hop: guestLabel(guest), detail: `${o.algorithm} ${policy.fingerprint(o.hostKey)} (${o.kex}; ${o.source}${certificate})` });
     } else {
       relay.kill();
     }
@@ -46,10 +48,20 @@ export async function spliceToGuest(
  * Start-up check of the splice path: one handshake to the guest, offering only the trusted
  * algorithms, stopped as soon as the host key is presented, and that key verified. Ready
  * lines then keep their meaning (both hops verified) and failures their exit codes.
+ * With a @cert-authority line for the guest, the probe offers certificates too, which only
+ * the inspector's own key probe can (ssh2 cannot negotiate them).
  */
 export async function probeGuestKey(guest: GuestConfig, pool: HypervisorPool, io: EngineIO, policy: HostKeyPolicy): Promise<void> {
   const relay = await openGuestRelay(guest, pool, io);
   const label = guestLabel(guest);
+  if (policy.anchors.certAuthorities.length > 0) {
+    io.log({ level: "debug", event: "connect", guest: guest.name, hop: label, detail: `offering ${[...policy.certificateAlgorithms, ...policy.algorithms].join(",")}` });
+    const o = await probeKeyWithInspector(relay.stream, policy, { label, hostname: guest.hop.hostname ?? guest.name }, hopTiming(guest.hop).readyTimeoutMs)
+      .finally(() => relay.kill());
+    const certificate = o.certificate ? `; certificate ${o.certificate}` : "";
+    io.log({ level: "info", event: "verified", guest: guest.name, hop: label, detail: `${o.algorithm} ${policy.fingerprint(o.hostKey)} (${o.source}${certificate})` });
+    return;
+  }
   io.log({ level: "debug", event: "connect", guest: guest.name, hop: label, detail: `offering ${policy.algorithms.join(",")}` });
   try {
     const probe = await probeHostKey({ stream: relay.stream }, [...policy.algorithms], hopTiming(guest.hop).readyTimeoutMs);
