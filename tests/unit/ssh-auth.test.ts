@@ -21,39 +21,39 @@ const base = { useAgent: false, origin: "guests.g1" };
 
 describe("authOptions", () => {
   test("a configured key is offered alone", () => {
-    const o = authOptions({ ...base, privateKeyFile: plain }, read, "guest g1");
+    const o = authOptions({ ...base, privateKeyFile: plain }, read, "guest g1", "root");
     assert.deepEqual(o.authHandler, ["publickey"]);
     assert.ok(o.privateKey);
   });
 
   test("an encrypted key opens with its passphrase, and a wrong one is an AuthError without the secret", () => {
-    assert.ok(authOptions({ ...base, privateKeyFile: encrypted, passphrase: "correct horse" }, read, "guest g1").privateKey);
+    assert.ok(authOptions({ ...base, privateKeyFile: encrypted, passphrase: "correct horse" }, read, "guest g1", "root").privateKey);
     assert.throws(
-      () => authOptions({ ...base, privateKeyFile: encrypted, passphrase: "wrong battery" }, read, "guest g1"),
+      () => authOptions({ ...base, privateKeyFile: encrypted, passphrase: "wrong battery" }, read, "guest g1", "root"),
       (e: unknown) => e instanceof AuthError && /passphrase/.test(e.hint ?? "") && !e.message.includes("wrong battery"),
     );
   });
 
   test("a missing key file is an AuthError naming the file", () => {
-    assert.throws(() => authOptions({ ...base, privateKeyFile: join(dir, "none") }, read, "guest g1"), /cannot read private key .*none: ENOENT/);
+    assert.throws(() => authOptions({ ...base, privateKeyFile: join(dir, "none") }, read, "guest g1", "root"), /cannot read private key .*none: no such file or directory/);
   });
 
   test("a password is offered as password and keyboard-interactive", () => {
-    assert.deepEqual(authOptions({ ...base, password: "pw" }, read, "guest g1").authHandler, ["password", "keyboard-interactive"]);
+    assert.deepEqual(authOptions({ ...base, password: "pw" }, read, "guest g1", "root").authHandler, ["password", "keyboard-interactive"]);
   });
 
   test("the agent needs a socket", () => {
-    assert.deepEqual(authOptions({ ...base, useAgent: true, agentSock: "/run/agent" }, read, "guest g1").authHandler, ["agent"]);
-    assert.throws(() => authOptions({ ...base, useAgent: true }, read, "guest g1"), /no agent socket/);
+    assert.deepEqual(authOptions({ ...base, useAgent: true, agentSock: "/run/agent" }, read, "guest g1", "root").authHandler, ["agent"]);
+    assert.throws(() => authOptions({ ...base, useAgent: true }, read, "guest g1", "root"), /no agent socket/);
   });
 
   test("built-in defaults offer the key then the agent, and skip a default key that cannot be used", () => {
-    assert.deepEqual(authOptions({ ...base, useAgent: true, agentSock: "/a", privateKeyFile: plain }, read, "hv").authHandler, ["publickey", "agent"]);
-    assert.deepEqual(authOptions({ ...base, useAgent: true, agentSock: "/a", privateKeyFile: encrypted }, read, "hv").authHandler, ["agent"]);
-    assert.deepEqual(authOptions({ ...base, useAgent: true, privateKeyFile: plain }, read, "hv").authHandler, ["publickey"]);
+    assert.deepEqual(authOptions({ ...base, useAgent: true, agentSock: "/a", privateKeyFile: plain }, read, "hv", "root").authHandler, ["publickey", "agent"]);
+    assert.deepEqual(authOptions({ ...base, useAgent: true, agentSock: "/a", privateKeyFile: encrypted }, read, "hv", "root").authHandler, ["agent"]);
+    assert.deepEqual(authOptions({ ...base, useAgent: true, privateKeyFile: plain }, read, "hv", "root").authHandler, ["publickey"]);
   });
 
   test("no mechanism at all is an AuthError with a hint", () => {
-    assert.throws(() => authOptions(base, read, "guest g1"), (e: unknown) => e instanceof AuthError && !!e.hint);
+    assert.throws(() => authOptions(base, read, "guest g1", "root"), (e: unknown) => e instanceof AuthError && !!e.hint);
   });
 });

@@ -2,6 +2,9 @@
 // ranges and the rules that concern a single block. Returns the well-typed attributes.
 
 import { resolverAddressProblem, RESOLVER_ADDRESS_FORMS } from "../dns/resolver-address.ts";
+import { hostNameForms, hostNameProblem } from "../hostname.ts";
+import { escapePeerText } from "../peer-text.ts";
+import { libvirtDomainProblem } from "../vsock/libvirt-domain.ts";
 import { didYouMean } from "./_suggest.ts";
 import { HOST_PORT_FORMS, hostPortProblem } from "./host-port.ts";
 import { keyPath, type Table } from "./resolve.ts";
@@ -75,6 +78,9 @@ function levelProblem(name: string, level: BlockLevel): string {
     : `"${name}" is a hypervisor attribute: set it in the guest's hypervisor block`;
 }
 
+// A configured string in a message: quoted, control characters escaped.
+const shown = (value: unknown): string => escapePeerText(JSON.stringify(value), 120);
+
 // Range and format rules for single values; undefined when the value is fine.
 function valueProblem(name: string, value: unknown): string | undefined {
   switch (name) {
@@ -103,12 +109,24 @@ function valueProblem(name: string, value: unknown): string | undefined {
       return (value as number) >= 1 ? undefined : "keepalive_count_max must be at least 1";
     case "shutdown_timeout":
       return (value as number) >= 0 ? undefined : "shutdown_timeout must be 0 or more seconds";
-    case "hostname":
+    case "hostname": {
+      // Written into known_hosts lookups and ssh-config's HostKeyAlias: one host, never a pattern or a line break.
+      if (value === "") return "hostname is empty";
+      const r = hostNameProblem(value as string);
+      return r === undefined ? undefined : `malformed hostname ${shown(value)}: ${r}; expected ${hostNameForms()}`;
+    }
+    case "domain": {
+      if (value === "") return "domain is empty";
+      const r = libvirtDomainProblem(value as string);
+      return r === undefined ? undefined : `malformed domain ${shown(value)}: ${r}`;
+    }
+    case "socat":
+      // Sent to the hypervisor's login shell, which may be fish: no quoting is safe for these there.
+      if (/['\\\x00-\x1f\x7f]/.test(value as string)) return `socat cannot contain "'", "\\" or control characters: it runs through the hypervisor's shell`;
+      return value === "" ? "socat is empty" : undefined;
     case "username":
     case "vsock_mux":
     case "unix_socket":
-    case "domain":
-    case "socat":
       return value === "" ? `${name} is empty` : undefined;
   }
   return undefined;
@@ -124,6 +142,12 @@ function blockRules(path: string, s: Table, level: BlockLevel, report: Report): 
     report(
       `${path}.ssh_private_key_passphrase`,
       "ssh_private_key_passphrase without ssh_private_key in the same block: a passphrase never travels without its key",
+    );
+  }
+  if (s.ssh_certificate !== undefined && s.ssh_private_key === undefined && s.ssh_use_agent !== true) {
+    report(
+      `${path}.ssh_certificate`,
+      "ssh_certificate without ssh_private_key (or ssh_use_agent = true) in the same block: a certificate is offered with its private key",
     );
   }
   if (s.ssh_ignore_host_key === true) {

@@ -37,7 +37,7 @@ export interface HypervisorChain {
   blocks: Block[];
 }
 
-// A passphrase alone does not claim the group: it never travels without its key.
+// A passphrase or certificate alone does not claim the group: it never travels without its key.
 const AUTH_CLAIMS = ["password", "ssh_private_key", "ssh_use_agent"];
 
 /**
@@ -136,6 +136,8 @@ export function resolveAuth(blocks: Block[], ctx: ResolveContext): HopAuth {
     if (typeof a.ssh_private_key_passphrase === "string") auth.passphrase = a.ssh_private_key_passphrase;
   }
   auth.useAgent = a.ssh_use_agent === true;
+  const certificate = expanded(a.ssh_certificate, ctx);
+  if (certificate !== undefined && (key !== undefined || auth.useAgent)) auth.certificateFile = certificate;
   return auth;
 }
 

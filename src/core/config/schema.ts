@@ -60,6 +60,7 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
     inherit: "group",
     secret: true,
   },
+  { name: "ssh_certificate", type: "string", levels: HOP, group: "authentication", inherit: "group", path: true },
   { name: "ssh_use_agent", type: "boolean", levels: HOP, group: "authentication", inherit: "group" },
   { name: "ssh_agent_sock", type: "string", levels: HOP, group: "authentication", inherit: "attribute", path: true },
   { name: "cid", type: "integer", levels: GUEST, group: "transport", inherit: "none" },

@@ -26,6 +26,11 @@ export interface HopAuth {
   /** Path (already expanded) of a private key file. */
   privateKeyFile?: string;
   passphrase?: string;
+  /**
+   * Path (already expanded) of an OpenSSH user certificate (`ssh_certificate`) for the private key
+   * or the agent's key. Unset: `KEY-cert.pub` beside the private key is used when it exists.
+   */
+  certificateFile?: string;
   useAgent: boolean;
   /** Agent socket: ssh_agent_sock, inherited per attribute, else $SSH_AUTH_SOCK. */
   agentSock?: string;

@@ -1,10 +1,11 @@
-// First check: the configuration file is found and valid, and the target names a guest (the
-// only guest is taken when none is named).
+// First check: the configuration file is found and valid, the target names a guest (the only
+// guest is taken when none is named), and its hops' user certificates fit their keys.
 import type { GuestConfig, LoadedConfig } from "../config/types.ts";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, type ConfigProblem } from "../errors.ts";
+import { checkCertificateFiles } from "../ssh/user-certificate-check.ts";
 import { describeTransport } from "../vsock/open-guest-stream.ts";
 import { hypervisorLabel } from "../tunnel/hypervisor-pool.ts";
-import { fail, failFrom, pass } from "./_verdict.ts";
+import { fail, failFrom, pass, warn } from "./_verdict.ts";
 import type { DoctorDeps, Verdict } from "./types.ts";
 
 export interface ConfigCheck {
@@ -13,7 +14,7 @@ export interface ConfigCheck {
 }
 
 /** Loads the configuration and resolves `target`; never throws. */
-export function checkConfig(target: string | undefined, deps: Pick<DoctorDeps, "load" | "resolve">): ConfigCheck {
+export function checkConfig(target: string | undefined, deps: Pick<DoctorDeps, "load" | "resolve"> & { io?: Pick<DoctorDeps["io"], "readFile"> }): ConfigCheck {
   let loaded: LoadedConfig;
   try {
     loaded = deps.load();
@@ -42,8 +43,15 @@ export function checkConfig(target: string | undefined, deps: Pick<DoctorDeps, "
   } catch (e) {
     return { verdict: failFrom(e) };
   }
-  return {
-    verdict: pass(`${file}: guest ${guest.name} (${describeTransport(guest.transport)}) via ${hypervisorLabel(guest.hypervisor)}, ${guest.mode} mode`),
-    guest,
-  };
+  const summary = `${file}: guest ${guest.name} (${describeTransport(guest.transport)}) via ${hypervisorLabel(guest.hypervisor)}, ${guest.mode} mode`;
+  if (deps.io) {
+    // The same user certificate checks as `config check`, for the hops of this guest only.
+    const certs = checkCertificateFiles({ file: loaded.file, guests: [guest] }, (p) => deps.io!.readFile(p), new Date());
+    const say = (ps: ConfigProblem[]) => ps.map((p) => `${p.path}: ${p.message}`).join("; ");
+    if (certs.errors.length > 0) {
+      return { verdict: fail(`${summary}; ${say(certs.errors)}`, "use the user certificate ssh-keygen -s made for this private key (ssh-keygen -L -f CERT shows it)") };
+    }
+    if (certs.warnings.length > 0) return { verdict: warn(`${summary}; ${say(certs.warnings)}`), guest };
+  }
+  return { verdict: pass(summary), guest };
 }

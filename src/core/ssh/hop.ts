@@ -66,7 +66,8 @@ export function openHop(spec: HopSpec): Promise<SshHop> {
     resolveClosed();
   });
 
-  const credentials = authOptions(spec.auth, spec.readFile, spec.label);
+  const credentials = authOptions(spec.auth, spec.readFile, spec.label, spec.username);
+  if (credentials.userCertificate) trace.userCertificate = credentials.userCertificate;
   if (credentials.password !== undefined) {
     const password = credentials.password;
     client.on("keyboard-interactive", (_n, _i, _l, prompts, finish) => finish(prompts.map(() => password)));

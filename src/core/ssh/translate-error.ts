@@ -3,6 +3,8 @@
 import type { HostKeyVerdict } from "../hostkeys/types.ts";
 import { describeAlgorithmMismatch, hostKeyErrorFor } from "../hostkeys/index.ts";
 import { AuthError, HostKeyError, RelayError, Ssh2vsockError, UnreachableError } from "../errors.ts";
+import { escapePeerText } from "../peer-text.ts";
+import { userCertificateHint, type UserCertificate } from "./user-certificate.ts";
 
 /** What a hop's handshake revealed before it failed. */
 export interface HandshakeTrace {
@@ -13,6 +15,8 @@ export interface HandshakeTrace {
   /** Type of the key the server presented, for messages. */
   presentedType?: string;
   negotiated?: { serverHostKey: string; cipher: string };
+  /** The user certificate offered, if any: a refusal then shows it. */
+  userCertificate?: UserCertificate;
 }
 
 const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT", "ECONNRESET", "EPIPE"]);
@@ -24,7 +28,9 @@ const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EH
 export function translateSshError(err: unknown, trace: HandshakeTrace, overStream: boolean): Ssh2vsockError {
   if (err instanceof Ssh2vsockError) return err;
   const e = err as Error & { level?: string; code?: string };
-  const msg = e?.message ?? String(err);
+  // ssh2 makes a server's DISCONNECT description the error message: peer text, sent before
+  // any host key is verified.
+  const msg = escapePeerText(e?.message ?? String(err), 300);
   if (trace.verdict && trace.verdict.kind !== "trusted") return hostKeyErrorFor(trace.verdict, trace.label, trace.presentedType);
   if (/no matching host key format/i.test(msg)) {
     return new HostKeyError("no-algorithm-overlap", `${trace.label}: ${describeAlgorithmMismatch(trace.offered ?? [], trace.ours)}`, {
@@ -32,6 +38,11 @@ export function translateSshError(err: unknown, trace: HandshakeTrace, overStrea
     });
   }
   if (e?.level === "client-authentication" || /authentication methods failed/i.test(msg)) {
+    if (trace.userCertificate) {
+      return new AuthError(`${trace.label}: authentication failed: user certificate ${trace.userCertificate.path} refused`, {
+        hint: userCertificateHint(trace.userCertificate, new Date()),
+      });
+    }
     return new AuthError(`${trace.label}: authentication failed`, {
       hint: "check the username and the configured password, private key or agent",
     });

@@ -19,7 +19,7 @@ export function hypervisorLabel(hv: HypervisorConfig): string {
 function poolKey(hv: HypervisorConfig): string {
   if (hv.local) return "local";
   const { hostname, port, username, auth, verification } = hv;
-  return JSON.stringify([hostname, port, username, auth.privateKeyFile, auth.password, auth.useAgent, auth.agentSock, verification]);
+  return JSON.stringify([hostname, port, username, auth.privateKeyFile, auth.certificateFile, auth.password, auth.useAgent, auth.agentSock, verification]);
 }
 
 /**
