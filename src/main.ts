@@ -1,6 +1,6 @@
 // Entry point: builds the command tree, runs it, and maps every error to its exit code and
 // the one-line `ssh2vsock: …` message (+ `hint:`) of DESIGN.md. Nothing else lives here.
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import pkg from "../package.json" with { type: "json" };
 import { ConfigError, ExitCode, Ssh2vsockError } from "./core/errors.ts";
 import type { GlobalOptions } from "./cli/context.ts";
@@ -14,18 +14,29 @@ import { registerDoctor } from "./cli/doctor.ts";
 import { registerSshConfig } from "./cli/ssh-config.ts";
 import { registerCompletions } from "./cli/completions.ts";
 import { applyRuntimeTuning } from "./cli/runtime-tuning.ts";
+import { logFormatIn, routeParserErrors, usageErrorFrom } from "./cli/parser-errors.ts";
+import { versionLine } from "./cli/version.ts";
 
-/** Builds the declared command tree (also the source of completion scripts). */
+/**
+ * Builds the declared command tree: the source of completion scripts and the man page too.
+ * @example buildProgram().commands.map((c) => c.name()) // ["tunnel", "proxy", …]
+ */
 export function buildProgram(): Command {
   const program = new Command("ssh2vsock")
     .description("verified SSH into virtual machines through their hypervisor's vsock")
-    .version(pkg.version, "-V, --version")
+    // Inherited by every subcommand created below: its --help lists the global options too.
+    .configureHelp({ showGlobalOptions: true })
+    .option("-V, --version", "print the version, the runtime and the commit")
     .option("-c, --config <file>", "configuration file (default: search path)")
     .option("--hypervisor <spec>", "default hypervisor: local, [USER@]HOST[:PORT], ssh://… or qemu+ssh://…")
     .option("-v, --verbose", "more detail on stderr (-vv for protocol traces)", (_v: string, n: number) => n + 1, 0)
-    .option("--log-format <format>", "human or json", "human")
-    .showHelpAfterError()
-    .exitOverride();
+    .addOption(new Option("--log-format <format>", "diagnostics on stderr as human lines or JSON Lines").choices(["human", "json"]).default("human"))
+    .addHelpText("afterAll", "\nTargets, configuration keys, files, environment and exit codes: see ssh2vsock(1).");
+  // The version line asks git when run from source: only pay for it when --version is given.
+  program.on("option:version", () => {
+    process.stdout.write(versionLine(pkg.version) + "\n");
+    throw new CommanderError(0, "commander.version", pkg.version);
+  });
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   registerTunnel(program, globals);
   registerProxy(program, globals);
@@ -36,17 +47,16 @@ export function buildProgram(): Command {
   registerDoctor(program, globals);
   registerSshConfig(program, globals);
   registerCompletions(program, globals);
-  for (const c of program.commands) {
-    c.exitOverride();
-    for (const sub of c.commands) sub.exitOverride();
-  }
+  routeParserErrors(program);
   return program;
 }
 
 function report(err: unknown, format: string): number {
   if (err instanceof CommanderError) {
-    // Help and version end with a CommanderError too; their exit code is 0.
-    return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    // Help and version end with a CommanderError too (exit 0); a parser error is a usage error.
+    const usage = usageErrorFrom(err);
+    if (!usage) return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    err = usage;
   }
   const known = err instanceof Ssh2vsockError ? err : undefined;
   const message = known ? known.message : `unexpected error: ${(err as Error)?.message ?? String(err)}`;
@@ -77,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return ExitCode.ok;
   } catch (err) {
-    return report(err, program.opts<{ logFormat?: string }>().logFormat ?? "human");
+    return report(err, logFormatIn(argv, program.opts<{ logFormat?: string }>().logFormat));
   }
 }
 

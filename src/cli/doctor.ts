@@ -1,14 +1,16 @@
 // `ssh2vsock doctor [TARGET]`: runs the checks of src/core/doctor and prints them; on a terminal
 // with spinners, a guest picker, and a yes/no question before an unknown host key is recorded.
 import type { Writable } from "node:stream";
+import readline from "node:readline/promises";
 import type { Command } from "commander";
 import * as clack from "@clack/prompts";
 import pc from "picocolors";
 import type { LoadedConfig } from "../core/config/types.ts";
-import { ExitCode, OperationError, Ssh2vsockError } from "../core/errors.ts";
+import { ExitCode, OperationError, Ssh2vsockError, UsageError } from "../core/errors.ts";
 import { nodeKnownHostsFs, runDoctor, type CheckResult, type DoctorDeps, type DoctorProgress, type TrustRequest } from "../core/doctor/index.ts";
 import { describeTransport } from "../core/vsock/open-guest-stream.ts";
 import { engineIO, loadConfiguration, resolveWith, type GlobalOptions } from "./context.ts";
+import { colourWanted, cursorControl } from "./terminal.ts";
 
 interface DoctorOptions {
   json?: boolean;
@@ -41,25 +43,37 @@ export function registerDoctor(program: Command, globals: () => GlobalOptions): 
       // The UI goes where the report does not: stderr when stdout carries JSON.
       const ui: Writable & { isTTY?: boolean } = opts.json ? process.stderr : process.stdout;
       const interactive = opts.input !== false && process.stdin.isTTY === true && ui.isTTY === true;
-      const color = pc.createColors(ui.isTTY === true && !env.NO_COLOR);
+      const color = pc.createColors(colourWanted(env, ui.isTTY === true));
+      // A dumb terminal gets no spinner and plain questions: no cursor codes at all.
+      const redraw = interactive && cursorControl(env, ui.isTTY === true);
+      const ask: Asker = redraw ? clackAsker(ui) : lineAsker(ui);
       let cached: LoadedConfig | undefined;
       const load = (): LoadedConfig =>
         (cached ??= loadConfiguration(g));
 
-      if (target === undefined && interactive) target = await pickGuest(load, ui);
+      if (target === undefined && interactive) target = await pickGuest(load, ask);
 
-      const spin = interactive ? clack.spinner({ output: ui, withGuide: false }) : undefined;
+      const spin = redraw ? clack.spinner({ output: ui, withGuide: false }) : undefined;
       let current: string | undefined;
+      // A target that names nothing is a usage error (exit 2) here as in every other command.
+      let badTarget: UsageError | undefined;
       const deps: DoctorDeps = {
         io: engineIO(g),
         load,
-        resolve: (t, loaded) => resolveWith(g, loaded, t),
+        resolve: (t, loaded) => {
+          try {
+            return resolveWith(g, loaded, t);
+          } catch (e) {
+            if (e instanceof UsageError) badTarget = e;
+            throw e;
+          }
+        },
       };
       if (interactive) {
         deps.knownHostsFs = nodeKnownHostsFs();
         deps.confirmTrust = async (req) => {
           spin?.clear();
-          const ok = await askTrust(req, ui, color);
+          const ok = await askTrust(req, ui, color, ask);
           if (current) spin?.start(current);
           return ok;
         };
@@ -78,6 +92,7 @@ export function registerDoctor(program: Command, globals: () => GlobalOptions): 
       const report = await runDoctor(target, deps, onProgress);
       if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
       const failed = report.checks.filter((c) => c.status === "fail");
+      if (badTarget) throw badTarget;
       if (failed.length > 0) {
         throw new OperationError("doctor", `${failed.length} check${failed.length === 1 ? "" : "s"} failed (${failed.map((c) => c.id).join(", ")})`);
       }
@@ -88,8 +103,55 @@ export function registerDoctor(program: Command, globals: () => GlobalOptions): 
     });
 }
 
+/** The two questions doctor asks, by clack on a capable terminal or line by line on a dumb one. */
+interface Asker {
+  /** The value chosen, or undefined when the user cancelled. */
+  select(message: string, options: { value: string; hint: string }[]): Promise<string | undefined>;
+  confirm(message: string): Promise<boolean>;
+}
+
+function clackAsker(output: Writable): Asker {
+  return {
+    async select(message, options) {
+      const choice = await clack.select({ message, options: options.map((o) => ({ ...o, label: o.value })), output, withGuide: false });
+      return clack.isCancel(choice) ? undefined : choice;
+    },
+    async confirm(message) {
+      return (await clack.confirm({ message, initialValue: false, output, withGuide: false })) === true;
+    },
+  };
+}
+
+// TERM=dumb: numbered choices and y/N typed on a line; nothing but text reaches the terminal.
+function lineAsker(output: Writable): Asker {
+  const line = async (question: string): Promise<string | undefined> => {
+    const rl = readline.createInterface({ input: process.stdin, output, terminal: false });
+    try {
+      output.write(question);
+      const answer = await new Promise<string | undefined>((resolve) => {
+        rl.once("line", resolve);
+        rl.once("close", () => resolve(undefined));
+      });
+      return answer?.trim();
+    } finally {
+      rl.close();
+    }
+  };
+  return {
+    async select(message, options) {
+      output.write(`${message}\n${options.map((o, i) => `  ${i + 1}) ${o.value}  (${o.hint})`).join("\n")}\n`);
+      const answer = await line(`number or name [1-${options.length}]: `);
+      if (answer === undefined) return undefined;
+      return options.find((o) => o.value === answer)?.value ?? options[Number(answer) - 1]?.value;
+    },
+    async confirm(message) {
+      return /^y(es)?$/i.test((await line(`${message} [y/N] `)) ?? "");
+    },
+  };
+}
+
 /** Lets the user choose among several configured guests; undefined leaves the choice to the runner. */
-async function pickGuest(load: () => LoadedConfig, output: Writable): Promise<string | undefined> {
+async function pickGuest(load: () => LoadedConfig, ask: Asker): Promise<string | undefined> {
   let loaded: LoadedConfig;
   try {
     loaded = load();
@@ -97,18 +159,16 @@ async function pickGuest(load: () => LoadedConfig, output: Writable): Promise<st
     return undefined; // the config check reports it
   }
   if (loaded.guests.length < 2) return undefined;
-  const choice = await clack.select({
-    message: "Which guest should doctor check?",
-    options: loaded.guests.map((gc) => ({ value: gc.name, label: gc.name, hint: describeTransport(gc.transport) })),
-    output,
-    withGuide: false,
-  });
-  if (clack.isCancel(choice)) throw new Ssh2vsockError("interrupted", ExitCode.interrupted, "doctor: no guest chosen");
+  const choice = await ask.select(
+    "Which guest should doctor check?",
+    loaded.guests.map((gc) => ({ value: gc.name, hint: describeTransport(gc.transport) })),
+  );
+  if (choice === undefined) throw new Ssh2vsockError("interrupted", ExitCode.interrupted, "doctor: no guest chosen");
   return choice;
 }
 
 /** Shows the presented key and asks; only an explicit yes trusts it. */
-async function askTrust(req: TrustRequest, output: Writable, color: Colors): Promise<boolean> {
+async function askTrust(req: TrustRequest, output: Writable, color: Colors, ask: Asker): Promise<boolean> {
   output.write(
     [
       `${color.yellow("▲")} The ${req.label} presented a host key that nothing trusts yet:`,
@@ -117,11 +177,5 @@ async function askTrust(req: TrustRequest, output: Writable, color: Colors): Pro
       "",
     ].join("\n") + "\n",
   );
-  const answer = await clack.confirm({
-    message: `Trust this key and add it (hashed, as ${req.knownHostsName}) to ${req.file}?`,
-    initialValue: false,
-    output,
-    withGuide: false,
-  });
-  return answer === true;
+  return ask.confirm(`Trust this key and add it (hashed, as ${req.knownHostsName}) to ${req.file}?`);
 }

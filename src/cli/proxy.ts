@@ -11,6 +11,8 @@ import type { GuestConfig } from "../core/config/types.ts";
 import type { EngineIO } from "../core/engine-io.ts";
 import type { HostKeyPolicy } from "../core/ssh/host-key-policy.ts";
 import { cliContext, type GlobalOptions } from "./context.ts";
+import { parsePort } from "./host-port.ts";
+import { warnWeakened } from "./guarantees.ts";
 
 export function registerProxy(program: Command, globals: () => GlobalOptions): void {
   program
@@ -23,13 +25,11 @@ export function registerProxy(program: Command, globals: () => GlobalOptions): v
       if (portArg !== undefined && opts.port !== undefined && portArg !== opts.port) {
         throw new UsageError(`the port is given twice (${portArg} and --port ${opts.port})`);
       }
-      const raw = portArg ?? opts.port;
-      const port = raw === undefined ? undefined : Number(raw);
-      if (port !== undefined && !(/^\d+$/.test(raw!) && port >= 1 && port <= 4294967295)) {
-        throw new UsageError(`port: expected a port number, got "${raw}"`);
-      }
+      const port = portArg !== undefined ? parsePort(portArg, "PORT") : opts.port !== undefined ? parsePort(opts.port, "--port") : undefined;
       const ctx = cliContext(globals());
       const guest = ctx.resolve(target, { port });
+      // ProxyCommand's stderr reaches the user's terminal: one line per weakened guarantee.
+      warnWeakened(ctx, [guest], { listeners: false });
       const pool = new HypervisorPool(ctx.io);
       // OpenSSH ends a ProxyCommand with SIGHUP (or closes stdin); either ends the relay.
       let stop = () => {};

@@ -12,6 +12,7 @@ import { exitStatusOf, onSignals, stopBecauseOf } from "./signals.ts";
 import { openTunnels } from "../core/tunnel/open-tunnels.ts";
 import { applyTunnelOverrides, type Mode } from "../core/config/index.ts";
 import { parseMode } from "./tunnel.ts";
+import { warnWeakened } from "./guarantees.ts";
 
 const RELAYED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
@@ -20,14 +21,14 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     .command("run")
     .summary("open the tunnels, then run COMMAND with SSH2VSOCK_<NAME>_HOST/PORT set (container entrypoint)")
     .description(
-      "open the tunnels (all configured guests unless --guest), then run COMMAND with\n" +
+      "open the tunnels (all configured guests unless --guest), then run COMMAND with " +
         "SSH2VSOCK_<NAME>_HOST and SSH2VSOCK_<NAME>_PORT set; exits with COMMAND's status",
     )
-    .option("--guest <target>", "a guest to open (repeatable; default: every configured guest)", (v: string, all: string[]) => [...all, v], [] as string[])
+    .option("--guest <target>", "a guest to open (repeatable; default: every configured guest)", (v: string, all: string[] = []) => [...all, v])
     .option("--mode <mode>", "splice or forward, for every guest (default: each guest's configured mode)")
     .argument("<command...>", "the command and its arguments, after --")
-    .action(async (command: string[], opts: { guest: string[]; mode?: string }) => {
-      const code = await runCommand(command, opts.guest, parseMode(opts.mode), globals());
+    .action(async (command: string[], opts: { guest?: string[]; mode?: string }) => {
+      const code = await runCommand(command, opts.guest ?? [], parseMode(opts.mode), globals());
       // Leave with the child's status once stderr/stdout are flushed (main would report 0).
       process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
       await new Promise(() => {});
@@ -60,6 +61,7 @@ async function runCommand(command: string[], targets: string[], mode: Mode | und
     if (guests.length === 0) {
       throw new UsageError("run: no guest to open", { hint: "name one with --guest, or add [guests.NAME] to the config (-c FILE)" });
     }
+    warnWeakened(ctx, guests, { listeners: true });
     const pool = new HypervisorPool(ctx.io);
     const tunnels = await openTunnels(guests, pool, ctx.io);
     const closeAll = async () => {
@@ -81,7 +83,7 @@ async function runCommand(command: string[], targets: string[], mode: Mode | und
       c.once("error", (e: NodeJS.ErrnoException) => {
         const code = e.code === "ENOENT" ? 127 : 126;
         reject(
-          new Ssh2vsockError("spawn", code, `run: cannot start \`${command[0]}\`: ${e.code === "ENOENT" ? "command not found" : e.code ?? e.message}`, {
+          new Ssh2vsockError("spawn", code, `run: cannot start \`${command[0]}\`: ${e.code === "ENOENT" ? "command not found" : e.code === "EACCES" ? "permission denied (is it executable?)" : e.code ?? e.message}`, {
             hint: e.code === "ENOENT" ? "give the command after --, with its path if it is not on PATH" : undefined,
           }),
         );

@@ -10,6 +10,7 @@ import { applyTunnelOverrides, type Mode } from "../core/config/index.ts";
 import { cliContext, type GlobalOptions } from "./context.ts";
 import { nextSignal, stopBecauseOf } from "./signals.ts";
 import { parseHostPort } from "./host-port.ts";
+import { warnWeakened } from "./guarantees.ts";
 
 interface TunnelOptions {
   listen?: string;
@@ -63,6 +64,7 @@ export function registerTunnel(program: Command, globals: () => GlobalOptions): 
       });
       const ctx = cliContext(globals());
       const guests = tunnelGuests(ctx, targets, opts);
+      warnWeakened(ctx, guests, { listeners: true });
       const pool = new HypervisorPool(ctx.io);
       const tunnels = await openTunnels(guests, pool, ctx.io);
       ready = true;
