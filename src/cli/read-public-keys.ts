@@ -1,11 +1,13 @@
-// Reads public keys for the generator commands from files, or from stdin when none is given;
-// one key per non-blank, non-comment line (authorized_keys-style files and .pub files alike).
+// Reads public keys for the generator commands from files, or from stdin when none is given or
+// a file is `-`; one key per non-blank, non-comment line (authorized_keys-style and .pub alike).
 import { readFileSync } from "node:fs";
 import { parsePublicKeyText, type PublicKey } from "../core/hostkeys/index.ts";
 import { UsageError } from "../core/errors.ts";
+import { errnoText } from "../core/errno-text.ts";
 
 export function readPublicKeys(files: string[]): PublicKey[] {
-  const inputs = files.length > 0 ? files.map((f) => ({ name: f, text: readText(f) })) : [{ name: "stdin", text: readFileSync(0, "utf8") }];
+  const named = files.length > 0 ? files : ["-"];
+  const inputs = named.map((f) => (f === "-" ? { name: "stdin", text: readText(0, "stdin") } : { name: f, text: readText(f, f) }));
   const keys: PublicKey[] = [];
   for (const { name, text } of inputs) {
     text.split("\n").forEach((line, i) => {
@@ -20,14 +22,14 @@ export function readPublicKeys(files: string[]): PublicKey[] {
       }
     });
   }
-  if (keys.length === 0) throw new UsageError("no public keys given", { hint: "pass KEY.pub files or pipe keys on stdin" });
+  if (keys.length === 0) throw new UsageError("no public keys given", { hint: "pass KEY.pub files, or - (or nothing) to read keys on stdin" });
   return keys;
 }
 
-function readText(path: string): string {
+function readText(source: string | 0, name: string): string {
   try {
-    return readFileSync(path, "utf8");
+    return readFileSync(source, "utf8");
   } catch (e) {
-    throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UsageError(`cannot read ${name}: ${errnoText(e)}`);
   }
 }

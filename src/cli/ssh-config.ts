@@ -3,6 +3,8 @@
 import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
+import { parseHypervisorOverride } from "../core/config/index.ts";
+import { checkHostName } from "../core/hostname.ts";
 import { shellQuote } from "../core/vsock/shell-quote.ts";
 import { cliContext, type GlobalOptions } from "./context.ts";
 
@@ -10,6 +12,8 @@ import { cliContext, type GlobalOptions } from "./context.ts";
 export const TARGET_PATTERNS = [
   "vsock/*", "vsock%*", "vsock-mux/*", "vsock-mux%*", "unix/*", "unix%*",
   "qemu/*", "qemu%*", "qemu:*/*", "qemu:*%*",
+  // The colon-free spellings of qemu:system/ and qemu:session/ (scp and rsync split on ":").
+  "qemu-system/*", "qemu-system%*", "qemu-session/*", "qemu-session%*",
 ];
 
 export interface SnippetInput {
@@ -91,6 +95,8 @@ export function sshConfigSnippet(input: SnippetInput): string {
   for (const g of input.guests) {
     if (!plainName(g.name)) continue;
     const alias = g.hostname !== undefined && g.hostname !== g.name ? g.hostname : undefined;
+    // The config check refuses such a hostname already; a line break here would add options.
+    if (alias !== undefined) checkHostName(alias, `guest ${g.name}: hostname`);
     const own = g.knownHostsFile !== undefined && !isDefaultFile(g.knownHostsFile, input.home) ? g.knownHostsFile : undefined;
     const file = own === undefined ? undefined : fileWord(own);
     if (own !== undefined && file === undefined) {
@@ -147,7 +153,11 @@ export function registerSshConfig(program: Command, globals: () => GlobalOptions
         home: os.homedir(),
       };
       if (ctx.loaded.file) input.configFile = path.resolve(ctx.loaded.file);
-      if (g.hypervisor) input.hypervisor = g.hypervisor;
+      if (g.hypervisor) {
+        // Parsed first: a malformed value, or one holding a password, must not reach the snippet.
+        parseHypervisorOverride(g.hypervisor);
+        input.hypervisor = g.hypervisor;
+      }
       process.stdout.write(sshConfigSnippet(input));
     });
 }

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import type { TrustIO } from "./ssh/host-key-policy.ts";
 import { sshfpTrust } from "./dns/index.ts";
+import { escapePeerText } from "./peer-text.ts";
 
 export type LogLevel = "error" | "warn" | "info" | "debug" | "trace";
 
@@ -27,7 +28,8 @@ export interface EngineIO extends TrustIO {
  * formatting a line for every packet of the relay.
  */
 export function ssh2Trace(io: EngineIO, where: Pick<LogEvent, "guest" | "hop">): ((line: string) => void) | undefined {
-  return io.traces ? (line) => io.log({ level: "trace", event: "ssh2", ...where, detail: line }) : undefined;
+  // ssh2's lines quote what the server sent (a DISCONNECT's text, debug messages) verbatim.
+  return io.traces ? (line) => io.log({ level: "trace", event: "ssh2", ...where, detail: escapePeerText(line, 4096) }) : undefined;
 }
 
 /** node:fs for files, the real DNS client for SSHFP, and the given log sink. */

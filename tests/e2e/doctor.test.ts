@@ -22,7 +22,7 @@ interface Report {
   ok: boolean;
 }
 
-const ORDER = ["config", "hypervisor-tcp", "hypervisor-host-key", "hypervisor-auth", "socat", "vhost-vsock", "guest-banner", "guest-host-key", "guest-auth", "guest-forward"];
+const ORDER = ["config", "guarantees", "hypervisor-tcp", "hypervisor-host-key", "hypervisor-auth", "socat", "vhost-vsock", "guest-banner", "guest-host-key", "guest-auth", "guest-forward"];
 
 /** Validates the documented JSON shape strictly (no missing, extra or mistyped fields). */
 function parseReport(r: CliResult): Report {

@@ -2,7 +2,7 @@
 // proving its host key options win over systemd's vsock drop-in read after it.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLab, type Lab } from "../lab/lab.ts";
@@ -64,6 +64,24 @@ describe("ssh-config with the lab", () => {
     const r = await ssh("qemu/g1", "g1.lab.test");
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), lab.guests[0]!.netns);
+  });
+
+  test("the colon-free spellings qemu-system%g1 and qemu-session%s-g2 log in, and scp copies through them", async () => {
+    const sys = await ssh("qemu-system%g1", "g1.lab.test");
+    assert.equal(sys.code, 0, sys.stderr);
+    assert.equal(sys.stdout.trim(), lab.guests[0]!.netns);
+    const ses = await ssh("qemu-session%s-g2", "g2.lab.test");
+    assert.equal(ses.code, 0, ses.stderr);
+    assert.equal(ses.stdout.trim(), lab.guests[1]!.netns);
+    const file = join(lab.dir, "scp-colon-free.txt");
+    writeFileSync(file, "through qemu-system%g1\n");
+    const scp = await runCommand("scp", [
+      "-F", snippetFile, "-o", "HostKeyAlias=g1.lab.test", "-o", `UserKnownHostsFile=${lab.knownHostsFile}`,
+      file, `root@qemu-system%g1:${join(lab.dir, "scp-copied.txt")}`,
+    ]);
+    assert.equal(scp.code, 0, scp.stderr);
+    // The lab's guests are network namespaces on this machine's file system: the copy is visible here.
+    assert.equal(readFileSync(join(lab.dir, "scp-copied.txt"), "utf8"), "through qemu-system%g1\n");
   });
 
   test("ssh -F SNIPPET root@vsock/4 logs into the guest with that CID", async () => {
@@ -161,5 +179,79 @@ describe("ssh-config before systemd's ssh_config drop-in (ssh -G)", () => {
     assert.equal(o.get("userknownhostsfile"), "/dev/null");
     assert.equal(o.get("proxyusefdpass"), "yes");
     assert.equal(o.get("proxycommand"), "/usr/lib/systemd/systemd-ssh-proxy %h %p");
+  });
+});
+
+describe("ssh-config and the configuration file in use", () => {
+  let dir: string;
+  let home: string;
+  const toml = (hostname: string) =>
+    `[hypervisor]\nhostname = "hv1.example.com"\nknown_hosts_file = "/dev/null"\nssh_use_agent = true\n\n[guests.web1]\ncid = 3\nhostname = ${JSON.stringify(hostname)}\n`;
+  // Nothing from the machine's own configuration: an empty home, no XDG dirs, no $SSH2VSOCK_CONFIG.
+  const env = () => ({ HOME: home, XDG_CONFIG_HOME: join(home, ".config"), XDG_CONFIG_DIRS: join(home, "xdg"), SSH2VSOCK_CONFIG: "" });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "s2v-ssh-config-cwd-"));
+    home = join(dir, "home");
+    mkdirSync(home);
+  });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("a ./ssh2vsock.toml in the working directory is neither read nor named (a cloned repository cannot pick the socat to run)", async () => {
+    const repo = join(dir, "repo");
+    mkdirSync(repo);
+    writeFileSync(join(repo, "ssh2vsock.toml"), `[hypervisor]\nlocal = true\nsocat = "./evil.sh"\n\n[guests.evil]\ncid = 3\nssh_ignore_host_key = true\n`);
+    const r = await runCli(["ssh-config"], { cwd: repo, env: env() });
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /ssh2vsock\.toml|evil/);
+    assert.match(r.stdout, /proxy %h %p$/m);
+    assert.doesNotMatch(r.stdout, / -c /);
+  });
+
+  test("a config found through a relative $SSH2VSOCK_CONFIG is written as -c with its absolute path", async () => {
+    const sub = join(dir, "sub");
+    mkdirSync(sub, { recursive: true });
+    writeFileSync(join(sub, "mine.toml"), toml("web1.example.com"));
+    const r = await runCli(["ssh-config"], { cwd: dir, env: { ...env(), SSH2VSOCK_CONFIG: "sub/mine.toml" } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(` -c ${escape(join(sub, "mine.toml"))} proxy %h %p$`, "m"));
+  });
+
+  test("the config in $XDG_CONFIG_HOME is pinned with -c too", async () => {
+    mkdirSync(join(home, ".config", "ssh2vsock"), { recursive: true });
+    const file = join(home, ".config", "ssh2vsock", "config.toml");
+    writeFileSync(file, toml("web1.example.com"));
+    try {
+      const r = await runCli(["ssh-config"], { cwd: dir, env: env() });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(` -c ${escape(file)} proxy %h %p$`, "m"));
+    } finally {
+      rmSync(file);
+    }
+  });
+
+  test("a guest hostname holding a newline and ProxyCommand is a config error, and no snippet is written", async () => {
+    const file = join(dir, "inject.toml");
+    writeFileSync(file, toml("web1\n    ProxyCommand sh -c 'touch /tmp/pwned'"));
+    const r = await runCli(["-c", file, "ssh-config"], { env: env() });
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /guests\.web1\.hostname: malformed hostname/);
+  });
+
+  test("a --hypervisor holding a password is refused and never written into the snippet", async () => {
+    for (const spec of ["ssh://alice:S3cret@hv1", "alice:S3cret@hv1"]) {
+      const r = await runCli(["--hypervisor", spec, "ssh-config"], { cwd: dir, env: env() });
+      assert.equal(r.code, 2, `${spec}: ${r.stdout}`);
+      assert.equal(r.stdout, "");
+      assert.doesNotMatch(r.stderr, /S3cret/);
+    }
+  });
+
+  test("routes the colon-free libvirt spellings qemu-system%DOMAIN and qemu-session%DOMAIN", async () => {
+    const r = await runCli(["ssh-config"], { cwd: dir, env: env() });
+    const host = r.stdout.split("\n").find((l) => l.startsWith("Host vsock/"))!;
+    for (const p of ["qemu-system/*", "qemu-system%*", "qemu-session/*", "qemu-session%*"]) assert.ok(host.split(" ").includes(p), `${p} in ${host}`);
   });
 });

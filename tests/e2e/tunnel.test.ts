@@ -79,6 +79,8 @@ describe("tunnel", () => {
       const lines = (await cli.lines(2)).map((l) => JSON.parse(l));
       assert.deepEqual(lines.map((l) => l.name).sort(), ["g1", "g2"]);
       for (const l of lines) {
+        // JSON Lines, snake_case keys: the one JSON convention of every command.
+        assert.deepEqual(Object.keys(l).sort(), ["host", "mode", "name", "port"]);
         assert.equal(l.host, "127.0.0.1");
         assert.ok(l.port > 0);
       }

@@ -9,6 +9,7 @@ export const FILE = "/w/ssh2vsock.toml";
 /** Loads `toml` as the only file that exists; any other read is a test bug. */
 export function loadToml(toml: string, env: Record<string, string> = {}): LoadedConfig {
   return loadConfig({
+    explicit: FILE,
     env,
     cwd: "/w",
     home: "/home/u",

@@ -95,10 +95,10 @@ describe("the mode a guest resolves to", () => {
   test("config show prints the resolved mode and where it came from", () => {
     const view = redactedView(guest(`${HV}\n${HV2}mode = "forward"\n\n${WEB1}hypervisor = "hv2"\n`));
     assert.equal(view.mode, "forward");
-    assert.equal(view.modeOrigin, "hypervisors.hv2.mode");
+    assert.equal((view.origins as Record<string, unknown>).mode, "hypervisors.hv2.mode");
     const plain = redactedView(guest(`${HV}\n${WEB1}`));
     assert.equal(plain.mode, "splice");
-    assert.equal(plain.modeOrigin, "default");
+    assert.equal((plain.origins as Record<string, unknown>).mode, "default");
   });
 });
 

@@ -8,6 +8,7 @@ const FILE = "/w/ssh2vsock.toml";
 
 function load(toml: string, env: Record<string, string | undefined> = { SSH_AUTH_SOCK: "/run/agent.sock" }): LoadedConfig {
   return loadConfig({
+    explicit: FILE,
     env,
     cwd: "/w",
     home: "/home/u",

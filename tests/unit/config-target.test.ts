@@ -16,7 +16,7 @@ const NONE: LoadedConfig = { guests: [] };
 const HOME = "/home/u";
 
 function load(toml: string): LoadedConfig {
-  return loadConfig({ env: {}, cwd: "/w", home: HOME, exists: (p) => p === "/w/ssh2vsock.toml", readFile: () => toml });
+  return loadConfig({ explicit: "/w/ssh2vsock.toml", env: {}, cwd: "/w", home: HOME, exists: (p) => p === "/w/ssh2vsock.toml", readFile: () => toml });
 }
 
 const CONFIG = load(`
@@ -53,6 +53,10 @@ describe("ad-hoc target forms", () => {
     ["qemu%web3", { kind: "libvirt", domain: "web3", uri: "any", port: 22 }],
     ["qemu:system/5f1c-uuid", { kind: "libvirt", domain: "5f1c-uuid", uri: "system", port: 22 }],
     ["qemu:session%7", { kind: "libvirt", domain: "7", uri: "session", port: 22 }],
+    ["qemu-system/web3", { kind: "libvirt", domain: "web3", uri: "system", port: 22 }],
+    ["qemu-system%web3", { kind: "libvirt", domain: "web3", uri: "system", port: 22 }],
+    ["qemu-session%7", { kind: "libvirt", domain: "7", uri: "session", port: 22 }],
+    ["qemu-session/5f1c-uuid", { kind: "libvirt", domain: "5f1c-uuid", uri: "session", port: 22 }],
     ["vsock-mux/run/fc/v.sock", { kind: "vsock-mux", path: "/run/fc/v.sock", port: 22 }],
     ["vsock-mux%./v.sock", { kind: "vsock-mux", path: "./v.sock", port: 22 }],
     ["unix/run/vm.sock", { kind: "unix", path: "/run/vm.sock" }],
@@ -88,6 +92,11 @@ describe("ad-hoc target forms", () => {
     ["vsock/3:0", /port 0 is outside/],
     ["vsock/3:70000", /port 70000 is outside/],
     ["tcp/3", /unknown target/],
+    ["qemu/x\\'; touch /tmp/p #", /a libvirt domain is a name .*, a UUID or an ID/],
+    ["qemu%$(id)", /a libvirt domain is a name/],
+    ["qemu-system%a b", /a libvirt domain is a name/],
+    ["qemu:session/it's", /a libvirt domain is a name/],
+    ["qemu-system:session/web3", /unknown target/],
   ];
   for (const [target, message] of bad) {
     test(`refuses ${target} with a usage error listing the forms`, () => {
@@ -214,7 +223,7 @@ describe("--hypervisor forms", () => {
   }
 
   const bad: Array<[string, RegExp]> = [
-    ["hv1:99999", /not a port/],
+    ["hv1:99999", /port 99999 is outside 1 … 65535/],
     ["@hv1", /empty user name/],
     ["qemu+tcp://hv1/system", /unsupported scheme "qemu\+tcp"/],
     ["qemu+ssh://hv1/system?no_verify=1", /host key is always verified/],
@@ -227,6 +236,46 @@ describe("--hypervisor forms", () => {
       assert.throws(() => parseHypervisorOverride(spec), (e: unknown) => e instanceof UsageError && message.test(e.message));
     });
   }
+
+  test("the colon-free spellings qemu-system%DOMAIN and qemu-session%DOMAIN survive scp's host:path split", () => {
+    // scp and rsync cut "host:path" at the first colon; the colon-free spelling has none before the path.
+    for (const target of ["qemu-system%web3", "qemu-session%web3"]) {
+      assert.equal(`root@${target}:/tmp`.split(":")[0], `root@${target}`);
+      assert.equal(resolveTarget(target, NONE, opts()).transport.kind, "libvirt");
+    }
+  });
+
+  const leaks: Array<[string, string[]]> = [
+    ["ssh://alice:p@ssword@hv1", ["p@ssword", "@ssword"]],
+    ["ssh://alice:pa/ss@hv1", ["pa/ss", "/ss@"]],
+    ["qemu+ssh://root:se:cret@hv1/system", ["se:cret", "cret"]],
+    ["qemu+tcp://root:hunter2@hv1", ["hunter2"]],
+    ["ssh://alice:p@ss@hv1/x", ["p@ss"]],
+  ];
+  for (const [spec, secrets] of leaks) {
+    test(`redacts everything between :// and the last @ of ${spec}`, () => {
+      assert.throws(
+        () => parseHypervisorOverride(spec),
+        (e: unknown) => {
+          assert.ok(e instanceof UsageError, `not a UsageError: ${e}`);
+          const text = e.message + (e.hint ?? "");
+          for (const secret of secrets) assert.ok(!text.includes(secret), `${secret} in: ${text}`);
+          assert.match(e.message, /:\/\/<redacted>@hv1/);
+          return true;
+        },
+      );
+    });
+  }
+
+  test("refuses a colon in a bare user name (a password) without echoing it", () => {
+    for (const spec of ["alice:S3cret@hv1", "alice:S3cret@hv1:2222", "alice:S3c@ret@hv1"]) {
+      assert.throws(
+        () => parseHypervisorOverride(spec),
+        (e: unknown) => e instanceof UsageError && e.exitCode === 2 && !/S3c/.test(e.message + (e.hint ?? "")) && /user name/.test(e.message),
+        spec,
+      );
+    }
+  });
 
   test("never echoes a password given in a URI", () => {
     assert.throws(

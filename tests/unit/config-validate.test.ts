@@ -222,6 +222,54 @@ const cases: Array<{ rule: string; toml: string; path: string; message: RegExp }
     path: "hypervisor.connect_timeout",
     message: /connect_timeout must be more than 0 seconds/,
   },
+  {
+    rule: "a guest name that a shell would expand (completion scripts offer guest names)",
+    toml: `${HV}\n[guests.'$(id>/tmp/x)']\ncid = 3\nhostname = "web1.example.com"\n`,
+    path: 'guests."$(id>/tmp/x)"',
+    message: /^guest name "\$\(id>\/tmp\/x\)" may only contain letters, digits, "\.", "_" and "-"/,
+  },
+  {
+    rule: "a guest name with a newline, shown escaped",
+    toml: `${HV}\n[guests."web1\\nx"]\ncid = 3\nhostname = "web1.example.com"\n`,
+    path: 'guests."web1\\nx"',
+    message: /^guest name "web1\\nx" may only contain/,
+  },
+  {
+    rule: "a guest name starting with a dash (it would read as an option)",
+    toml: `${HV}\n[guests.-web1]\ncid = 3\nhostname = "web1.example.com"\n`,
+    path: "guests.-web1",
+    message: /may only contain .* not start with "-"/,
+  },
+  {
+    rule: "a guest hostname holding a newline (ssh-config writes it as HostKeyAlias)",
+    toml: `${HV}\n[guests.web1]\ncid = 3\nhostname = "web1\\n  ProxyCommand sh -c id"\n`,
+    path: "guests.web1.hostname",
+    message: /^malformed hostname "web1\\n  ProxyCommand sh -c id": .*control character.*; expected a DNS name or an IP address$/,
+  },
+  {
+    rule: "a guest hostname that is a known_hosts pattern",
+    toml: `${HV}\n[guests.web1]\ncid = 3\nhostname = "web1,*"\n`,
+    path: "guests.web1.hostname",
+    message: /^malformed hostname "web1,\*": .*pattern/,
+  },
+  {
+    rule: "a hypervisor hostname with whitespace",
+    toml: HV.replace('hostname = "hv1.example.com"', 'hostname = "hv1 -oProxyCommand=x"'),
+    path: "hypervisor.hostname",
+    message: /^malformed hostname .*whitespace/,
+  },
+  {
+    rule: "a libvirt domain with shell quoting characters",
+    toml: `${HV}\n[guests.web3]\ndomain = "x\\\\'; touch /tmp/p #"\nhostname = "web3.example.com"\n`,
+    path: "guests.web3.domain",
+    message: /^malformed domain .*: a libvirt domain is a name \(letters, digits, "\.", "_", "\+" and "-"\), a UUID or an ID$/,
+  },
+  {
+    rule: "a socat command with a quote or backslash (sent through the hypervisor's shell)",
+    toml: HV.replace("[hypervisor]", "[hypervisor]\nsocat = \"/opt/so'cat\""),
+    path: "hypervisor.socat",
+    message: /^socat cannot contain "'", "\\" or control characters/,
+  },
 ];
 
 describe("config validation rules", () => {

@@ -13,6 +13,8 @@ import {
   sshfpZoneLine,
   verifyHostKey,
 } from "../../src/core/hostkeys/index.ts";
+import { certAuthorityLine } from "../../src/core/hostkeys/known-hosts-line.ts";
+import { UsageError } from "../../src/core/errors.ts";
 import { generateTestKeys, keyPart, sshKeygen, writeFile } from "./hostkeys-fixtures.ts";
 
 const keys = generateTestKeys();
@@ -44,6 +46,52 @@ describe("knownHostsLine", () => {
       const parsed = parseKnownHosts(lines.join("\n"), path);
       const verdict = verifyHostKey(anchorsFromKnownHosts(parsed, "web1.example.com", port), keys.rsa.key);
       assert.equal(verdict.kind, "trusted");
+    });
+  }
+});
+
+describe("knownHostsLine refuses anything but one host", () => {
+  // Each of these, written as it is, would make a line that names other hosts or adds lines.
+  const hostile = ["web1,*", "*", "web?", "!web1", "web1\n@revoked * ssh-ed25519 AAAA", "web1 x", "web1\r", "|1|abc|def", "@cert-authority", ""];
+  for (const host of hostile) {
+    test(`refuses ${JSON.stringify(host)} with a UsageError and writes nothing`, () => {
+      assert.throws(() => knownHostsLine(keys.ed25519.key, host), (e: unknown) => e instanceof UsageError && e.exitCode === 2);
+      assert.throws(() => knownHostsLine(keys.ed25519.key, host, { hash: true }), UsageError);
+    });
+  }
+
+  test("a line for web1 is found by ssh-keygen -F web1 and by no other name", () => {
+    const path = writeFile(keys.dir, "single", `${knownHostsLine(keys.ed25519.key, "web1")}\n`);
+    assert.ok(sshKeygen(["-F", "web1", "-f", path]));
+    assert.equal(sshKeygen(["-F", "anything", "-f", path]), undefined);
+  });
+
+  test("accepts IP literals, [host]:port and ssh2vsock's target spellings as names", () => {
+    assert.equal(knownHostsLine(keys.ed25519.key, "2001:db8::7", { port: 2222 }), `[2001:db8::7]:2222 ${keyPart(keys.ed25519)}`);
+    assert.equal(knownHostsLine(keys.ed25519.key, "[Web1]:2222"), `[web1]:2222 ${keyPart(keys.ed25519)}`);
+    assert.equal(knownHostsLine(keys.ed25519.key, "[web1]:22"), `web1 ${keyPart(keys.ed25519)}`);
+    assert.equal(knownHostsLine(keys.ed25519.key, "vsock/3"), `vsock/3 ${keyPart(keys.ed25519)}`);
+  });
+
+  test("refuses [host]:port together with another port", () => {
+    assert.throws(() => knownHostsLine(keys.ed25519.key, "[web1]:2222", { port: 2200 }), UsageError);
+  });
+});
+
+describe("certAuthorityLine", () => {
+  test("writes @cert-authority PATTERN KEY, which ssh-keygen -F finds for a host the pattern names", () => {
+    const line = certAuthorityLine(keys.ed25519.key, "*.example.com,!bad.example.com");
+    assert.equal(line, `@cert-authority *.example.com,!bad.example.com ${keyPart(keys.ed25519)}`);
+    const path = writeFile(keys.dir, "ca", `${line}\n`);
+    assert.match(sshKeygen(["-F", "web1.example.com", "-f", path]) ?? "", /@cert-authority/);
+    assert.equal(sshKeygen(["-F", "bad.example.com", "-f", path]), undefined);
+    const [entry] = parseKnownHosts(line, path).entries;
+    assert.equal(entry!.marker, "cert-authority");
+  });
+
+  for (const pattern of ["*.example.com\n@revoked *", "a b", "a\tb", "", "a,,b", "#x", "@revoked", "x\u001b[2J"]) {
+    test(`refuses the pattern ${JSON.stringify(pattern)}`, () => {
+      assert.throws(() => certAuthorityLine(keys.ed25519.key, pattern), (e: unknown) => e instanceof UsageError && !e.message.includes("\n"));
     });
   }
 });

@@ -76,6 +76,6 @@ describe("ssh-config snippet", () => {
 
   test("the Host patterns are every target form and the configured names", () => {
     const hosts = [...blocks(sshConfigSnippet({ ...BASE, guests: [{ name: "web1" }, { name: "bad name" }] })).keys()];
-    assert.deepEqual(hosts, ["vsock/* vsock%* vsock-mux/* vsock-mux%* unix/* unix%* qemu/* qemu%* qemu:*/* qemu:*%* web1"]);
+    assert.deepEqual(hosts, ["vsock/* vsock%* vsock-mux/* vsock-mux%* unix/* unix%* qemu/* qemu%* qemu:*/* qemu:*%* qemu-system/* qemu-system%* qemu-session/* qemu-session%* web1"]);
   });
 });

@@ -83,7 +83,7 @@ describe("tunnel listener", () => {
     await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", () => r()));
     const port = (blocker.address() as net.AddressInfo).port;
     const { carrier, calls } = echoCarrier();
-    await assert.rejects(listen(guest(port), carrier, io), (e) => e instanceof OperationError && /EADDRINUSE/.test(e.message) && /listen/.test(e.hint ?? ""));
+    await assert.rejects(listen(guest(port), carrier, io), (e) => e instanceof OperationError && /address already in use/.test(e.message) && /listen/.test(e.hint ?? ""));
     assert.equal(calls.close, 1);
     await new Promise((r) => blocker.close(r));
   });

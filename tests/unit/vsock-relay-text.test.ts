@@ -7,7 +7,8 @@ import { shellQuote } from "../../src/core/vsock/shell-quote.ts";
 import { explainSocatFailure } from "../../src/core/vsock/socat-errors.ts";
 
 describe("shellQuote", () => {
-  const hostile = ["web1", "a b", "it's", "$(touch /tmp/x)", "`id`", "a;b|c&d", "--domain=x", "", "é ñ", "new\nline", "'", "\\"];
+  // Single quotes and backslashes are refused outright (fish reads them as escapes inside quotes): vsock-shell-quote.test.ts.
+  const hostile = ["web1", "a b", "$(touch /tmp/x)", "`id`", "a;b|c&d", "--domain=x", "", "é ñ", "new\nline"];
   for (const arg of hostile) {
     test(`the shell reads ${JSON.stringify(arg)} back as exactly one argument`, () => {
       const out = execFileSync("sh", ["-c", `printf '%s\\0' ${shellQuote(arg)}`]);

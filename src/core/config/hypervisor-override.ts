@@ -2,6 +2,7 @@
 // `qemu+ssh://USER@HOST:PORT/system?keyfile=…&knownhosts=…` (and `qemu:///system` for local).
 
 import { UsageError } from "../errors.ts";
+import { portProblem } from "./host-port.ts";
 
 /** What `--hypervisor` says; unset fields come from the config or the built-in defaults. */
 export interface HypervisorOverride {
@@ -24,10 +25,9 @@ function bad(spec: string, why: string): UsageError {
 }
 
 function parsePort(spec: string, text: string): number {
-  if (!/^[0-9]{1,5}$/.test(text) || Number(text) < 1 || Number(text) > 65535) {
-    throw bad(spec, `"${text}" is not a port in 1 … 65535`);
-  }
-  return Number(text);
+  const port = portProblem(text, 1);
+  if (typeof port === "string") throw bad(spec, port);
+  return port;
 }
 
 function checkHost(spec: string, host: string): string {
@@ -41,9 +41,26 @@ function libvirtPath(spec: string, path: string): "system" | "session" | undefin
   throw bad(spec, `unknown libvirt path "${path}" (expected /system or /session)`);
 }
 
+/**
+ * Replaces everything between `://` and the last `@` with `<redacted>`.
+ * @example redactUserInfo("ssh://alice:p@ss@hv1") // "ssh://<redacted>@hv1"
+ */
+export function redactUserInfo(uri: string): string {
+  const start = uri.indexOf("://");
+  const at = uri.lastIndexOf("@");
+  if (start === -1 || at < start + 3) return uri;
+  return `${uri.slice(0, start + 3)}<redacted>${uri.slice(at)}`;
+}
+
 function parseUri(given: string): HypervisorOverride {
-  // Never echo a password from the URI's user part back: it is a secret even when misplaced.
-  const spec = given.replace(/^([^:/]+:\/\/[^:@/]*):[^@/]*@/, "$1:<redacted>@");
+  // Never echo the URI's user part back: it may hold a password, itself holding ":", "/" or "@",
+  // so everything between "://" and the last "@" goes.
+  const spec = redactUserInfo(given);
+  // Decided on the text, not on what URL parsing makes of it: a damaged URI may move the
+  // password into the host or path, where a later message would quote it.
+  const at = given.lastIndexOf("@");
+  const start = given.indexOf("://");
+  if (at > start && given.slice(start + 3, at).includes(":")) throw bad(spec, "passwords do not belong on the command line");
   let url: URL;
   try {
     url = new URL(given);
@@ -55,7 +72,13 @@ function parseUri(given: string): HypervisorOverride {
   if (url.password !== "") throw bad(spec, "passwords do not belong on the command line");
   const out: HypervisorOverride = { local: false, hostname: checkHost(spec, url.hostname.replace(/^\[(.*)\]$/, "$1")) };
   if (url.port !== "") out.port = parsePort(spec, url.port);
-  if (url.username !== "") out.username = decodeURIComponent(url.username);
+  if (url.username !== "") {
+    try {
+      out.username = decodeURIComponent(url.username);
+    } catch {
+      throw bad(spec, "the user name has a malformed %-escape");
+    }
+  }
   if (scheme === "ssh") {
     if (url.pathname !== "" && url.pathname !== "/") throw bad(spec, "an ssh:// URI has no path");
     if (url.search !== "") throw bad(spec, "an ssh:// URI takes no parameters");
@@ -86,7 +109,14 @@ export function parseHypervisorOverride(spec: string): HypervisorOverride {
   const out: HypervisorOverride = { local: false };
   if (at !== -1) {
     if (at === 0) throw bad(spec, "empty user name");
-    out.username = spec.slice(0, at);
+    const user = spec.slice(0, at);
+    // `alice:S3cret@hv1`: the part after ":" is a password; it is neither used nor shown.
+    if (user.includes(":")) {
+      throw new UsageError(`bad --hypervisor "<redacted>${spec.slice(at)}": a user name cannot contain ":" (a password does not belong on the command line)`, {
+        hint: "log in with a key or the agent (ssh_private_key, ssh_use_agent), or set password in the config file",
+      });
+    }
+    out.username = user;
   }
   const rest = spec.slice(at + 1);
   const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(rest);

@@ -7,6 +7,7 @@ import { resolveDefaultHypervisor, resolveGuests, type Table } from "./resolve.t
 import { findConfigFile, type SearchOptions } from "./search.ts";
 import type { LoadedConfig } from "./types.ts";
 import { assertValid } from "./validate.ts";
+import { errnoText } from "../errno-text.ts";
 
 export interface LoadOptions extends SearchOptions {
   readFile: (path: string) => string;
@@ -41,7 +42,7 @@ export function loadConfig(opts: LoadOptions): LoadedConfig {
   try {
     text = opts.readFile(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? "unreadable";
+    const code = errnoText(e);
     throw new ConfigError(`cannot read ${file}: ${code}`, [{ file, path: "", message: `cannot read: ${code}` }], {
       hint: "check the file's permissions",
       cause: e,

@@ -1,45 +1,133 @@
-// The resolved configuration as `config show` prints it: plain JSON-able data with every
-// secret (password, passphrase) replaced; private key paths stay, they are not secrets.
+// The resolved configuration as `config show` prints it: the config file's own attribute names
+// and units (snake_case, seconds), plain JSON-able data, every secret replaced by <redacted>.
 
-import type { GuestConfig, HopAuth, HopConfig } from "./types.ts";
+import { formatHostPort } from "./host-port.ts";
+import { keyPath } from "./resolve.ts";
+import { DEFAULTS } from "./schema.ts";
+import type { GuestConfig, GuestTransport, HopConfig, HypervisorConfig } from "./types.ts";
 
 /** What replaces a secret in printed configuration. */
 export const REDACTED = "<redacted>";
 
-/** A JSON-able value (what `config show --json` serialises). */
+/** A JSON-able value (what `config show` serialises). */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+type Table = { [key: string]: Json };
 
-function redactAuth(auth: HopAuth): Json {
-  const out: { [key: string]: Json } = { useAgent: auth.useAgent, origin: auth.origin };
-  if (auth.password !== undefined) out.password = REDACTED;
-  if (auth.privateKeyFile !== undefined) out.privateKeyFile = auth.privateKeyFile;
-  if (auth.passphrase !== undefined) out.passphrase = REDACTED;
-  if (auth.agentSock !== undefined) out.agentSock = auth.agentSock;
-  return out;
+// The file writes durations in seconds; the resolved config holds milliseconds.
+const seconds = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : ms / 1000);
+
+/** Drops unset attributes, as the file leaves them out. */
+function defined(entries: Record<string, Json | undefined>): Table {
+  return Object.fromEntries(Object.entries(entries).filter(([, v]) => v !== undefined)) as Table;
 }
 
-function redactHop(hop: HopConfig): { [key: string]: Json } {
-  // Round-trip through JSON to drop undefined fields and copy arrays; auth is rebuilt by hand
-  // so a secret field added later is left out rather than printed.
-  const { auth, ...rest } = hop;
-  return { ...(JSON.parse(JSON.stringify(rest)) as { [key: string]: Json }), auth: redactAuth(auth) };
+function transportAttributes(t: GuestTransport): Table {
+  switch (t.kind) {
+    case "vsock":
+      return { cid: t.cid };
+    case "vsock-mux":
+      return { vsock_mux: t.path };
+    case "unix":
+      return { unix_socket: t.path };
+    case "libvirt":
+      return { domain: t.domain };
+  }
+}
+
+// Authentication is rebuilt attribute by attribute, so a secret field added later is left
+// out rather than printed.
+function hopAttributes(hop: HopConfig): Table {
+  const v = hop.verification;
+  const a = hop.auth;
+  return defined({
+    hostname: hop.hostname,
+    port: hop.port,
+    username: hop.username,
+    connect_timeout: seconds(hop.connectTimeoutMs),
+    keepalive_interval: seconds(hop.keepaliveIntervalMs),
+    keepalive_count_max: hop.keepaliveCountMax,
+    known_hosts: v.knownHosts.length > 0 ? [...v.knownHosts] : undefined,
+    known_hosts_file: v.knownHostsFile,
+    use_sshfp: v.useSshfp,
+    dns_resolver: v.dnsResolver,
+    ca_file: v.caFile,
+    dns_tls_name: v.dnsTlsName,
+    password: a.password !== undefined ? REDACTED : undefined,
+    ssh_private_key: a.privateKeyFile,
+    ssh_private_key_passphrase: a.passphrase !== undefined ? REDACTED : undefined,
+    ssh_certificate: (a as { certificateFile?: string }).certificateFile,
+    ssh_use_agent: a.useAgent,
+    ssh_agent_sock: a.agentSock,
+  });
+}
+
+/** Where a hypervisor came from, as an attribute path of the file (or the command line). */
+function hypervisorOrigin(hv: HypervisorConfig, guestPath?: string): string {
+  switch (hv.name) {
+    case "default":
+      return "hypervisor";
+    case "local":
+      return "default";
+    case "cli":
+      return "--hypervisor";
+    case "inline":
+      return guestPath ? `${guestPath}.hypervisor` : "inline";
+    default:
+      return keyPath("hypervisors", hv.name);
+  }
 }
 
 /**
- * A guest (and its hypervisor) as plain data with secrets redacted.
- * @example redactedView(guest).hop.auth.password // "<redacted>"
+ * A hypervisor as its block would be written; a local one has no SSH hop, so only `local`,
+ * `socat`, `mode` and where it came from.
+ * @example hypervisorView(localHv) // { local: true, socat: "socat", origins: { hypervisor: "default" } }
  */
-export function redactedView(guest: GuestConfig): { [key: string]: Json } {
+export function hypervisorView(hv: HypervisorConfig, guestPath?: string): Table {
+  const origins = defined({
+    hypervisor: hypervisorOrigin(hv, guestPath),
+    verification: hv.local ? undefined : hv.verification.origin || null,
+    authentication: hv.local ? undefined : hv.auth.origin || null,
+    mode: hv.modeOrigin,
+  });
+  const ssh = hv.local ? {} : hopAttributes(hv);
+  return { ...ssh, ...defined({ local: hv.local, socat: hv.socat, mode: hv.mode }), origins };
+}
+
+/**
+ * A guest (and its hypervisor) under the file's attribute names, secrets redacted. `origins`
+ * names the attribute path that supplied each inherited group, or `default`.
+ * @example redactedView(guest).hypervisor.password // "<redacted>"
+ */
+export function redactedView(guest: GuestConfig): Table {
+  const path = keyPath("guests", guest.name);
   return {
-    name: guest.name,
-    transport: { ...guest.transport },
-    hop: redactHop(guest.hop),
-    listen: { ...guest.listen },
-    target: { ...guest.target },
-    ...(guest.targetOrigin !== undefined ? { targetOrigin: guest.targetOrigin } : {}),
+    ...transportAttributes(guest.transport),
+    ...hopAttributes(guest.hop),
+    ssh_ignore_host_key: guest.hop.verification.ignoreHostKey,
+    listen: formatHostPort(guest.listen),
+    target: formatHostPort(guest.target),
     mode: guest.mode,
-    // "default" says the mode followed from the target, so a reader knows nobody chose it.
-    modeOrigin: guest.modeOrigin ?? "default",
-    hypervisor: redactHop(guest.hypervisor),
+    shutdown_timeout: (guest.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutSeconds * 1000) / 1000,
+    hypervisor: hypervisorView(guest.hypervisor, path),
+    origins: {
+      verification: guest.hop.verification.origin || null,
+      authentication: guest.hop.auth.origin || null,
+      target: guest.targetOrigin ?? "default",
+      // "default" says the mode followed from the target, so a reader knows nobody chose it.
+      mode: guest.modeOrigin ?? "default",
+    },
+  };
+}
+
+/**
+ * The whole `config show` document: the file read, the default hypervisor (the one ad-hoc
+ * targets such as vsock/3 use) and every guest keyed by name, as `[guests.NAME]` in the file.
+ * @example configView(undefined, localHv, []) // { file: null, hypervisor: { local: true, … }, guests: {} }
+ */
+export function configView(file: string | undefined, hypervisor: HypervisorConfig | undefined, guests: GuestConfig[]): Table {
+  return {
+    file: file ?? null,
+    hypervisor: hypervisor ? hypervisorView(hypervisor) : null,
+    guests: Object.fromEntries(guests.map((g) => [g.name, redactedView(g)])),
   };
 }

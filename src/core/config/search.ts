@@ -1,5 +1,5 @@
-// Where the configuration file is found (DESIGN.md "Configuration") and how `~` and `$VAR`
-// in configured paths expand. Pure: the environment and file existence are passed in.
+// Where the configuration file is found and how `~` and `$VAR` in configured paths expand.
+// Pure: the environment and file existence are passed in. The current directory is never searched.
 
 import { posix } from "node:path";
 import { ConfigError } from "../errors.ts";
@@ -8,18 +8,36 @@ export interface SearchOptions {
   /** `-c FILE` from the command line. */
   explicit?: string;
   env: Record<string, string | undefined>;
+  /** Only resolves a relative `-c FILE` or `$SSH2VSOCK_CONFIG`; never searched. */
   cwd: string;
   home: string;
   exists: (path: string) => boolean;
 }
 
 /**
+ * The files searched, in order, when no file is named: `$XDG_CONFIG_HOME/ssh2vsock/config.toml`
+ * (default `~/.config/…`), the same under each of `$XDG_CONFIG_DIRS` (default `/etc/xdg`), then
+ * `/etc/ssh2vsock/config.toml`. Relative entries are ignored, as the XDG Base Directory spec
+ * says: they would depend on the current directory. So is the current directory itself, because
+ * `ProxyCommand` runs wherever the user happens to be, and a file there could name a `socat`
+ * command to run (OpenSSH and systemd never read configuration from it either).
+ * @example configSearchPath({}, "/home/u") // ["/home/u/.config/ssh2vsock/config.toml", "/etc/xdg/ssh2vsock/config.toml", "/etc/ssh2vsock/config.toml"]
+ */
+export function configSearchPath(env: Record<string, string | undefined>, home: string): string[] {
+  const absolute = (dir: string) => posix.isAbsolute(dir);
+  const configHome = env.XDG_CONFIG_HOME && absolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : posix.join(home, ".config");
+  const dirs = (env.XDG_CONFIG_DIRS || "/etc/xdg").split(":").filter(absolute);
+  const files = [configHome, ...dirs].map((dir) => posix.join(dir, "ssh2vsock", "config.toml"));
+  files.push("/etc/ssh2vsock/config.toml");
+  return [...new Set(files)];
+}
+
+/**
  * The configuration file to read, or undefined when none exists. Order: `-c FILE`,
- * `$SSH2VSOCK_CONFIG`, `./ssh2vsock.toml`, `$XDG_CONFIG_HOME/ssh2vsock/config.toml`
- * (default `~/.config/…`), `/etc/ssh2vsock/config.toml`. A file named explicitly (by `-c` or
- * by `$SSH2VSOCK_CONFIG`) must exist: falling through to another file would silently use a
- * different hypervisor than the one the user asked for.
- * @example findConfigFile({ env: {}, cwd: "/w", home: "/h", exists: (p) => p === "/w/ssh2vsock.toml" }) // "/w/ssh2vsock.toml"
+ * `$SSH2VSOCK_CONFIG`, then configSearchPath. A file named explicitly (by `-c` or by
+ * `$SSH2VSOCK_CONFIG`) must exist: falling through to another file would silently use a
+ * different hypervisor than the one the user asked for. The result is always absolute.
+ * @example findConfigFile({ env: {}, cwd: "/w", home: "/h", exists: (p) => p === "/h/.config/ssh2vsock/config.toml" }) // "/h/.config/ssh2vsock/config.toml"
  */
 export function findConfigFile(opts: SearchOptions): string | undefined {
   const { env, cwd, home, exists } = opts;
@@ -37,13 +55,7 @@ export function findConfigFile(opts: SearchOptions): string | undefined {
     }
     return path;
   }
-  const xdg = env.XDG_CONFIG_HOME ? expandPath(env.XDG_CONFIG_HOME, env, home) : posix.join(home, ".config");
-  const candidates = [
-    posix.join(cwd, "ssh2vsock.toml"),
-    posix.join(posix.resolve(cwd, xdg), "ssh2vsock", "config.toml"),
-    "/etc/ssh2vsock/config.toml",
-  ];
-  return candidates.find((p) => exists(p));
+  return configSearchPath(env, home).find((p) => exists(p));
 }
 
 /**

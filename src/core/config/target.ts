@@ -1,8 +1,11 @@
 // Turns a command-line TARGET (DESIGN.md "Targets") into a resolved guest: a configured name,
 // or an ad-hoc vsock/, qemu/, vsock-mux/ or unix/ form on the default (or --hypervisor) hypervisor.
+// `qemu-system/` and `qemu-session/` spell `qemu:system/` and `qemu:session/` without a colon.
 
 import { posix } from "node:path";
 import { UsageError } from "../errors.ts";
+import { escapePeerText } from "../peer-text.ts";
+import { libvirtDomainProblem } from "../vsock/libvirt-domain.ts";
 import { type HypervisorOverride, parseHypervisorOverride } from "./hypervisor-override.ts";
 import { modeFor } from "./mode.ts";
 import { emptyVerification, hasAuth, hasVerification } from "./resolve.ts";
@@ -28,11 +31,12 @@ export type AdHocTarget =
   | { kind: "vsock-mux"; path: string }
   | { kind: "unix"; path: string };
 
-const FORMS = "NAME (a [guests.NAME]), vsock/CID[:PORT], qemu/DOMAIN, qemu:system/DOMAIN, qemu:session/DOMAIN, vsock-mux/PATH, unix/PATH";
+const FORMS =
+  "NAME (a [guests.NAME]), vsock/CID[:PORT], qemu/DOMAIN, qemu:system/DOMAIN (or qemu-system/DOMAIN), qemu:session/DOMAIN (or qemu-session/DOMAIN), vsock-mux/PATH, unix/PATH";
 const HINT = `a target is ${FORMS}; "%" may replace the first "/" (vsock%3)`;
 
 function badTarget(target: string, why: string): UsageError {
-  return new UsageError(`bad target "${target}": ${why}`, { hint: HINT });
+  return new UsageError(`bad target ${escapePeerText(JSON.stringify(target), 120)}: ${why}`, { hint: HINT });
 }
 
 // systemd-ssh-proxy's rule: absolute unless it starts with "./".
@@ -44,9 +48,12 @@ function socketPath(rest: string): string {
  * Parses an ad-hoc target form; undefined when the text is not one (it may be a guest name).
  * @example parseAdHocTarget("vsock%3:2222") // { kind: "vsock", cid: 3, port: 2222 }
  * @example parseAdHocTarget("unix/run/vm.sock") // { kind: "unix", path: "/run/vm.sock" }
+ * @example parseAdHocTarget("qemu-system%web3") // { kind: "libvirt", domain: "web3", uri: "system" }
  */
 export function parseAdHocTarget(target: string): AdHocTarget | undefined {
-  const m = /^(vsock-mux|vsock|unix|qemu(?::system|:session)?)[/%](.*)$/s.exec(target);
+  // qemu-system/qemu-session are the colon-free spellings of qemu:system/qemu:session: scp and
+  // rsync cut `host:path` at the first colon. No guest name can clash: names have no "/" or "%".
+  const m = /^(vsock-mux|vsock|unix|qemu(?:[:-]system|[:-]session)?)[/%](.*)$/s.exec(target);
   if (!m) return undefined;
   const [, form, rest] = m as unknown as [string, string, string];
   if (rest === "") throw badTarget(target, `nothing after "${form}/"`);
@@ -66,6 +73,9 @@ export function parseAdHocTarget(target: string): AdHocTarget | undefined {
       return { kind: form, path: socketPath(rest) };
     default: {
       const uri = form === "qemu" ? "any" : (form.slice(5) as "system" | "session");
+      // The domain is sent to virsh through the hypervisor's shell: only name, UUID or ID characters.
+      const problem = libvirtDomainProblem(rest);
+      if (problem !== undefined) throw badTarget(target, problem);
       return { kind: "libvirt", domain: rest, uri };
     }
   }

@@ -3,6 +3,7 @@
 
 import { isIP } from "node:net";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
+import { escapePeerText } from "../peer-text.ts";
 import { checkBlock, describe, isTable, type Report } from "./_check-block.ts";
 import { didYouMean } from "./_suggest.ts";
 import { hostPortProblem } from "./host-port.ts";
@@ -55,6 +56,9 @@ export function formatProblem(p: ConfigProblem): string {
   return p.path === "" ? `${where}: ${p.message}` : `${where}: ${p.path}: ${p.message}`;
 }
 
+/** What a guest may be called: safe as a shell word, a Host pattern and a target (no "/" or "%"). */
+export const GUEST_NAME = /^(?!-)[A-Za-z0-9._-]+$/;
+
 // Known, well-typed attributes only, so hop checks never repeat a type error as another rule.
 function checkStructure(raw: Table, report: Report): Table {
   const clean: Table = {};
@@ -80,6 +84,12 @@ function checkTableOf(key: string, value: unknown, level: "guest" | "hypervisor"
     return out;
   }
   for (const [name, block] of Object.entries(value)) {
+    if (level === "guest" && !GUEST_NAME.test(name)) {
+      // Guest names reach shells (completion candidates) and ssh_config Host lines as they are.
+      const shown = escapePeerText(JSON.stringify(name), 120);
+      report(keyPath(key, name), `guest name ${shown} may only contain letters, digits, ".", "_" and "-", and may not start with "-"`);
+      continue;
+    }
     const checked = checkBlock(keyPath(key, name), block, level, report);
     if (checked) out[name] = checked;
   }

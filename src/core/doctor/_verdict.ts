@@ -1,6 +1,7 @@
 // Small constructors for check verdicts, and the one translation of a typed error into a
 // failing verdict (its message as detail, its hint as hint).
 import { Ssh2vsockError } from "../errors.ts";
+import { escapePeerText } from "../peer-text.ts";
 import type { Verdict } from "./types.ts";
 
 export const pass = (detail: string): Verdict => ({ status: "pass", detail });
@@ -14,5 +15,5 @@ export function failFrom(err: unknown, extraHint?: string): Verdict {
     const hint = [err.hint, extraHint].filter(Boolean).join("; ");
     return fail(err.message, hint || undefined);
   }
-  return fail(`unexpected error: ${(err as Error)?.message ?? String(err)}`, extraHint);
+  return fail(`unexpected error: ${escapePeerText((err as Error)?.message ?? String(err))}`, extraHint);
 }

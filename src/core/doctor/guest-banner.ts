@@ -3,6 +3,7 @@
 import type { GuestTransport } from "../config/types.ts";
 import type { CommandStream } from "../vsock/command-stream.ts";
 import { describeTransport } from "../vsock/open-guest-stream.ts";
+import { escapePeerText } from "../peer-text.ts";
 import { fail, failFrom, pass } from "./_verdict.ts";
 import type { Verdict } from "./types.ts";
 
@@ -18,9 +19,9 @@ export async function checkBanner(transport: GuestTransport, open: () => Promise
   }
   try {
     const first = await firstChunk(relay);
-    const line = first.toString("latin1").split(/\r?\n/)[0]!.slice(0, 200);
-    if (/^SSH-(2\.0|1\.99)-/.test(line)) return pass(`${what} answered: ${line}`);
-    return fail(`${what} answered, but not with an SSH banner: ${JSON.stringify(line.slice(0, 80))}`, "is sshd (and not another service) listening on that vsock port in the guest?");
+    const line = first.toString("latin1").split(/\r?\n/)[0]!;
+    if (/^SSH-(2\.0|1\.99)-/.test(line)) return pass(`${what} answered: ${escapePeerText(line)}`);
+    return fail(`${what} answered, but not with an SSH banner: "${escapePeerText(line, 80)}"`, "is sshd (and not another service) listening on that vsock port in the guest?");
   } finally {
     relay.kill();
   }

@@ -2,6 +2,7 @@
 // `target`, as every tunnel connection will; the target's first bytes are reported if it speaks first.
 import type { HostPort } from "../config/types.ts";
 import type { SshHop } from "../ssh/hop.ts";
+import { escapePeerText } from "../peer-text.ts";
 import { fail, pass } from "./_verdict.ts";
 import type { Verdict } from "./types.ts";
 
@@ -12,7 +13,7 @@ export async function checkForward(hop: SshHop, target: HostPort, waitMs = 2000)
   try {
     channel = await hop.forwardOut(target.host, target.port);
   } catch (e) {
-    const reason = (e as Error).message.replace(/^\(SSH\) /, "");
+    const reason = escapePeerText((e as Error).message.replace(/^\(SSH\) /, ""));
     if (/prohibited/i.test(reason)) {
       return fail(`the guest refused to forward to ${where}: ${reason}`, "set AllowTcpForwarding yes (or local) in the guest's sshd_config, and check PermitOpen and DisableForwarding");
     }
@@ -31,6 +32,6 @@ export async function checkForward(hop: SshHop, target: HostPort, waitMs = 2000)
   });
   channel.close();
   if (!first) return pass(`forwarding to ${where} works (channel opened; the service did not speak first)`);
-  const line = first.toString("latin1").split(/\r?\n/)[0]!.slice(0, 120);
+  const line = escapePeerText(first.toString("latin1").split(/\r?\n/)[0]!, 120);
   return pass(`forwarding to ${where} works; it answered: ${line}`);
 }

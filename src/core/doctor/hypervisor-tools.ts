@@ -1,6 +1,7 @@
 // Checks of what the hypervisor needs to reach guests: socat with VSOCK support (`socat -V`)
 // and the vhost-vsock device, run where the relay runs (over SSH, or locally).
 import type { CommandRunner } from "../vsock/command-stream.ts";
+import { lastPeerLine as lastLine, escapePeerText } from "../peer-text.ts";
 import { fail, failFrom, pass, warn } from "./_verdict.ts";
 import type { Verdict } from "./types.ts";
 
@@ -65,12 +66,8 @@ export async function checkVhostVsock(runner: CommandRunner, timeoutMs: number):
   try {
     r = await runToEnd(runner, ["test", "-c", "/dev/vhost-vsock"], timeoutMs);
   } catch (e) {
-    return warn(`cannot check /dev/vhost-vsock on ${runner.where}: ${(e as Error).message}`);
+    return warn(`cannot check /dev/vhost-vsock on ${runner.where}: ${escapePeerText((e as Error).message)}`);
   }
   if (r.code === 0) return pass(`/dev/vhost-vsock present on ${runner.where}`);
   return warn(`/dev/vhost-vsock is missing on ${runner.where}`, "load the module (modprobe vhost_vsock); without it no VM on this host can have a vsock device");
-}
-
-function lastLine(text: string): string {
-  return (text.split("\n").map((l) => l.trim()).filter(Boolean).at(-1) ?? "").slice(0, 300);
 }

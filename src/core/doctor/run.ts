@@ -13,6 +13,7 @@ import { checkConfig } from "./config-check.ts";
 import { checkConnect } from "./connect.ts";
 import { checkBanner } from "./guest-banner.ts";
 import { checkForward } from "./guest-forward.ts";
+import { checkGuarantees } from "./guarantees.ts";
 import { checkHostKey } from "./host-key.ts";
 import { checkSocat, checkVhostVsock } from "./hypervisor-tools.ts";
 import { checkTcp } from "./tcp.ts";
@@ -22,6 +23,7 @@ import type { CheckResult, DoctorDeps, DoctorProgress, DoctorReport, Verdict } f
 /** Every check, in order; `libvirt-domain` appears only for libvirt targets. */
 export const CHECK_TITLES = {
   "config": "configuration found and valid",
+  "guarantees": "no guarantee weakened (listener, host key checks, SSHFP transport, readable secrets)",
   "hypervisor-tcp": "hypervisor resolves and accepts TCP",
   "hypervisor-host-key": "hypervisor host key: algorithms overlap and the key verifies",
   "hypervisor-auth": "hypervisor authentication",
@@ -86,6 +88,7 @@ export async function runDoctor(target: string | undefined, deps: DoctorDeps, on
   try {
     const cfg = await r.step("config", () => checkConfig(target, deps));
     if (cfg?.guest) name = cfg.guest.name;
+    await r.step("guarantees", () => checkGuarantees(cfg!.guest!, deps), false);
     await runHops(r, cfg?.guest, deps, cleanup);
   } finally {
     for (const c of cleanup.reverse()) c();
@@ -160,6 +163,7 @@ async function runHops(r: Recorder, guest: GuestConfig | undefined, deps: Doctor
         port: g.hop.port,
         timeoutMs: guestTimeout,
         openTransport: async () => ({ stream: (await openRelay()).stream }),
+        inspected: g.mode === "splice",
       },
       deps,
     ),
@@ -168,6 +172,15 @@ async function runHops(r: Recorder, guest: GuestConfig | undefined, deps: Doctor
   if (guest?.mode === "splice" && !hasAuth(guest.hop.auth)) {
     const kept = hk?.pending ? `; the key you accepted was NOT added to ${hk.pending.file}: recording it needs a completed handshake (add guest credentials, or run keyscan)` : "";
     await r.step("guest-auth", () => ({ verdict: skip(`splice mode: the client that connects authenticates itself; no guest credentials configured${kept}`) }));
+    await r.step("guest-forward", () => ({ verdict: skip(SPLICE_NO_FORWARD) }));
+    return;
+  }
+  // A splice guest trusted only by a CA: ssh2's own session cannot see its certificate, so
+  // credentials cannot be tried here; the connecting client (which can) authenticates itself.
+  if (guest?.mode === "splice" && hk?.policy && hk.policy.algorithms.length === 0 && hk.policy.anchors.certAuthorities.length > 0) {
+    await r.step("guest-auth", () => ({
+      verdict: skip("splice mode: only a @cert-authority line trusts this guest, and ssh2vsock's own session sees only plain host keys; the connecting client authenticates itself"),
+    }));
     await r.step("guest-forward", () => ({ verdict: skip(SPLICE_NO_FORWARD) }));
     return;
   }

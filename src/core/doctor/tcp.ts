@@ -1,6 +1,7 @@
 // First network check of a hypervisor: its name resolves and its SSH port accepts a TCP
 // connection; the server's identification line, when it sends one promptly, is reported.
 import net from "node:net";
+import { escapePeerText } from "../peer-text.ts";
 import { fail, pass, warn } from "./_verdict.ts";
 import type { Verdict } from "./types.ts";
 
@@ -38,8 +39,8 @@ export function checkTcp(host: string, port: number, timeoutMs: number): Promise
       const nl = buffer.indexOf("\n");
       if (nl < 0 && buffer.length < 256) return;
       const ident = buffer.slice(0, nl < 0 ? 255 : nl).trim();
-      if (/^SSH-(2\.0|1\.99)-/.test(ident)) finish(pass(`${where} accepts TCP (${socket.remoteAddress}); server says ${ident}`));
-      else finish(fail(`${where} accepts TCP but does not speak SSH: ${JSON.stringify(ident.slice(0, 80))}`, "check the hypervisor's port"));
+      if (/^SSH-(2\.0|1\.99)-/.test(ident)) finish(pass(`${where} accepts TCP (${socket.remoteAddress}); server says ${escapePeerText(ident)}`));
+      else finish(fail(`${where} accepts TCP but does not speak SSH: "${escapePeerText(ident, 80)}"`, "check the hypervisor's port"));
     });
     socket.once("error", (e: NodeJS.ErrnoException) => {
       const cause = CAUSES[e.code ?? ""] ?? e.message;

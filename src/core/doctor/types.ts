@@ -55,4 +55,6 @@ export interface DoctorDeps {
   confirmTrust?(req: TrustRequest): Promise<boolean>;
   /** Where accepted keys are appended; needed with confirmTrust. */
   knownHostsFs?: KnownHostsFs;
+  /** Permission bits of a file (the configuration's); node:fs when absent. */
+  fileMode?(path: string): number | undefined;
 }

@@ -5,10 +5,11 @@ import type { ServerHostKeyAlgorithm } from "ssh2";
 import type { PublicKey } from "../hostkeys/types.ts";
 import { keyTypeOfBlob } from "../hostkeys/index.ts";
 import type { HopTransport } from "./hop.ts";
+import { escapePeerText } from "../peer-text.ts";
 
 /** What one refused handshake revealed. Nothing here is verified: the signature is never checked. */
 export interface HostKeyProbe {
-  /** The server's identification line (`SSH-2.0-OpenSSH_9.2p1 Debian-2`). */
+  /** The server's identification line (`SSH-2.0-OpenSSH_9.2p1 Debian-2`), escaped for display. */
   ident?: string;
   /** Host key algorithms the server offers, in its order. */
   offered?: string[];
@@ -16,7 +17,7 @@ export interface HostKeyProbe {
   presented?: PublicKey;
   /** True when the server and the offered algorithms have no host key algorithm in common. */
   noOverlap: boolean;
-  /** Why the handshake ended before a key was presented, when it did. */
+  /** Why the handshake ended before a key was presented, when it did (escaped: a server's DISCONNECT text). */
   failure?: string;
 }
 
@@ -33,7 +34,7 @@ export function probeHostKey(transport: HopTransport, algorithms: string[], time
     const finish = (why?: string) => {
       if (done) return;
       done = true;
-      if (why && !got.presented) got.failure = why;
+      if (why && !got.presented) got.failure = escapePeerText(why, 300);
       client.end();
       if ("stream" in transport) transport.stream.destroy();
       resolve(got);
@@ -56,7 +57,7 @@ export function probeHostKey(transport: HopTransport, algorithms: string[], time
         },
         debug: (line: string) => {
           const ident = /^Remote ident: '(.*)'$/.exec(line);
-          if (ident) got.ident = ident[1];
+          if (ident) got.ident = escapePeerText(ident[1]!);
           const offered = /^Handshake: \(remote\) Host key format: (.*)$/.exec(line);
           if (offered) got.offered = offered[1].split(",");
           if (/No matching host key format/i.test(line)) got.noOverlap = true;

@@ -50,7 +50,8 @@ export async function openForwardCarrier(guest: GuestConfig, pool: HypervisorPoo
         socket.resume();
         await joinStreams(socket, channel);
       } catch (e) {
-        io.log({ level: "error", event: "forward", guest: guest.name, detail: (e as Error).message });
+        // A refused channel's text comes from the guest.
+        io.log({ level: "error", event: "forward", guest: guest.name, detail: escapePeerText((e as Error).message) });
         socket.destroy();
       }
     },

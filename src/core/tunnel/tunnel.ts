@@ -9,6 +9,7 @@ import type { Carrier } from "./carrier.ts";
 import { openForwardCarrier } from "./forward-carrier.ts";
 import type { HypervisorPool } from "./hypervisor-pool.ts";
 import { openSpliceCarrier } from "./splice-carrier.ts";
+import { errnoText } from "../errno-text.ts";
 
 export interface TunnelHandle {
   readonly guest: string;
@@ -61,7 +62,7 @@ export async function listen(guest: GuestConfig, carrier: Carrier, io: EngineIO)
   } catch (e) {
     carrier.close();
     const err = e as NodeJS.ErrnoException;
-    throw new OperationError("listen", `tunnel ${guest.name}: cannot listen on ${guest.listen.host}:${guest.listen.port}: ${err.code ?? err.message}`, {
+    throw new OperationError("listen", `tunnel ${guest.name}: cannot listen on ${guest.listen.host}:${guest.listen.port}: ${errnoText(err)}`, {
       hint: err.code === "EADDRINUSE" ? "choose another `listen` port, or 0 for any free port" : undefined,
     });
   }

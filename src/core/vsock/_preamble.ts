@@ -2,6 +2,7 @@
 // `OK` line), hands every later byte to the next reader, and turns early ends into RelayErrors.
 import type { CommandStream } from "./command-stream.ts";
 import { RelayError } from "../errors.ts";
+import { escapePeerText } from "../peer-text.ts";
 
 /** The reader's judgement of everything received so far. */
 export type PreambleVerdict = { more: true } | { accept: true; rest: Buffer } | { error: RelayError };
@@ -56,7 +57,7 @@ export function readPreamble(cmd: CommandStream, r: PreambleReader): Promise<voi
     // A local child's Duplex reports the early end as ERR_STREAM_PREMATURE_CLOSE: that is an
     // end like any other, and the command's stderr says why.
     const onError = (e: Error & { code?: string }) =>
-      e.code === "ERR_STREAM_PREMATURE_CLOSE" ? onEnd() : finish(new RelayError(`${r.label}: ${e.message}`));
+      e.code === "ERR_STREAM_PREMATURE_CLOSE" ? onEnd() : finish(new RelayError(`${r.label}: ${escapePeerText(e.message)}`));
     const timer = setTimeout(() => finish(r.timedOut(received)), r.timeoutMs);
     stream.on("data", onData);
     stream.once("end", onEnd);

@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { Duplex } from "node:stream";
 import type { ClientChannel } from "ssh2";
 import { RelayError } from "../errors.ts";
+import { escapePeerText } from "../peer-text.ts";
 import { shellQuote } from "./shell-quote.ts";
 
 /** A running command: stdin/stdout as one duplex stream, stderr collected for error messages. */
@@ -44,7 +45,8 @@ export function remoteRunner(hop: ChannelOpener): CommandRunner {
       try {
         ch = await hop.exec(argv.map(shellQuote).join(" "));
       } catch (e) {
-        throw new RelayError(`${hop.label}: cannot start \`${argv[0]}\`: ${(e as Error).message}`, {
+        // A refused channel's text comes from the hypervisor's sshd.
+        throw new RelayError(`${hop.label}: cannot start \`${argv[0]}\`: ${escapePeerText((e as Error).message)}`, {
           hint: "the hypervisor refused a new channel: check its sshd's MaxSessions and MaxStartups",
         });
       }

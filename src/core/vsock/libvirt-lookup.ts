@@ -1,7 +1,9 @@
 // Finds a libvirt domain's vsock CID by running `virsh dumpxml` where the domain lives (over the
 // verified hypervisor session, or locally); `qemu/` asks qemu:///system first, then session.
 import type { CommandRunner, CommandStream } from "./command-stream.ts";
-import { RelayError } from "../errors.ts";
+import { RelayError, UsageError } from "../errors.ts";
+import { escapePeerText } from "../peer-text.ts";
+import { libvirtDomainProblem } from "./libvirt-domain.ts";
 import { parseLibvirtVsock } from "./libvirt-cid.ts";
 import { lastLine } from "./unix-errors.ts";
 
@@ -52,6 +54,9 @@ type Attempt = { uri: string; outcome: "not-found" | "unreachable"; reason: stri
  * what each URI said), a domain without `<vsock>`, or a vsock CID not assigned yet.
  */
 export async function lookupLibvirtCid(l: LibvirtLookup): Promise<{ cid: number; uri: string }> {
+  // Targets and the config are checked already; this keeps every caller to the same rule.
+  const problem = libvirtDomainProblem(l.domain);
+  if (problem !== undefined) throw new UsageError(`${l.label}: bad libvirt domain ${escapePeerText(JSON.stringify(l.domain), 120)}: ${problem}`);
   const uris = l.uri === "any" ? ["qemu:///system", "qemu:///session"] : [`qemu:///${l.uri}`];
   const attempts: Attempt[] = [];
   for (const uri of uris) {

@@ -1,6 +1,7 @@
 // Reads socat's stderr (and the shell's) after a relay failed, and names the likely cause:
 // no VM with that CID, nothing listening in the guest, socat missing or without VSOCK support.
 import { RelayError } from "../errors.ts";
+import { lastPeerLine } from "../peer-text.ts";
 
 /** The three ways to make a guest's sshd reachable on vsock (DESIGN.md, doctor). */
 export const GUEST_FIXES =
@@ -8,7 +9,7 @@ export const GUEST_FIXES =
 
 /** Builds the RelayError for a relay command that ended before the guest greeted. */
 export function explainSocatFailure(label: string, stderr: string, exitCode: number | null): RelayError {
-  const reason = lastLine(stderr);
+  const reason = lastPeerLine(stderr);
   const said = reason ? `: ${reason}` : exitCode === null ? "" : ` (exit status ${exitCode})`;
   if (exitCode === 127 || /not found|No such file or directory.*socat/i.test(reason)) {
     return new RelayError(`${label}: socat is not installed${said}`, {
@@ -32,9 +33,4 @@ export function explainSocatFailure(label: string, stderr: string, exitCode: num
     return new RelayError(`${label}: the guest did not accept the connection in time${said}`, { hint: GUEST_FIXES });
   }
   return new RelayError(`${label}: the relay closed before the guest's SSH banner${said}`, { hint: GUEST_FIXES });
-}
-
-function lastLine(text: string): string {
-  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
-  return (lines.at(-1) ?? "").slice(0, 300);
 }

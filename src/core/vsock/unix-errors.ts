@@ -1,6 +1,7 @@
 // Names why a Unix stream socket on the hypervisor could not carry the guest's stream, from a
 // local connect error's errno or from the stderr of the hypervisor's `socat UNIX-CONNECT`.
 import { RelayError } from "../errors.ts";
+import { escapePeerText } from "../peer-text.ts";
 
 /** What went wrong, as far as the errno (or socat's text for it) tells. */
 export type UnixFailure = "missing" | "refused" | "denied" | "not-socket" | "no-socat" | "other";
@@ -23,7 +24,9 @@ export function classifyUnixFailure(text: string, exitCode: number | null = null
 
 /** The RelayError (exit 6) for a socket at `path` that could not be opened (the label says where). */
 export function unixFailureError(label: string, path: string, kind: UnixFailure, detail: string): RelayError {
-  const said = detail ? `: ${detail}` : "";
+  // A bare errno code (a local connect's ENOENT) is what the message already says in words.
+  const errno = /^E[A-Z0-9]+$/.test(detail);
+  const said = !detail || (errno && kind !== "other") ? "" : `: ${errno ? (ERRNO_WORDS[detail] ?? `error ${detail}`) : detail}`;
   switch (kind) {
     case "missing":
       return new RelayError(`${label}: no socket at ${path}${said}`, {
@@ -50,6 +53,15 @@ export function unixFailureError(label: string, path: string, kind: UnixFailure,
   }
 }
 
+// The few errno codes a Unix connect can end with that the kinds above do not name.
+const ERRNO_WORDS: Record<string, string> = {
+  EAGAIN: "the socket's backlog is full",
+  ENAMETOOLONG: "the path is too long for a Unix socket (about 107 bytes)",
+  ELOOP: "too many symbolic links in the path",
+  ETIMEDOUT: "timed out",
+  ECONNRESET: "the connection was reset",
+};
+
 /** Builds awaitGreeting's explainer for a socat UNIX-CONNECT relay to `path`. */
 export function explainUnixRelay(path: string) {
   return (label: string, stderr: string, exitCode: number | null): RelayError => {
@@ -63,11 +75,12 @@ export function explainUnixRelay(path: string) {
 }
 
 /**
- * The last non-empty line of a command's stderr, bounded, without socat's date/pid prefix.
+ * The last non-empty line of a command's stderr (socat, virsh), escaped and bounded, without
+ * socat's date/pid prefix.
  * @example lastLine("2024/01/02 03:04:05 socat[9] E connect(…): Connection refused\n") // "connect(…): Connection refused"
  */
 export function lastLine(text: string): string {
   const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
   const last = (lines.at(-1) ?? "").replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d(?:\.\d+)? socat\[\d+\] [EWNFI] /, "");
-  return last.slice(0, 300);
+  return escapePeerText(last, 300);
 }

@@ -5,26 +5,14 @@ import type { ExplainFailure } from "./greeting.ts";
 import { RelayError } from "../errors.ts";
 import { GUEST_FIXES } from "./socat-errors.ts";
 import { readPreamble } from "./_preamble.ts";
+import { quotePeerBytes as printable } from "../peer-text.ts";
 
 /** A reply line longer than this is not the VMM speaking. */
 const MAX_REPLY = 128;
 
 
-/**
- * Shows received bytes safely in one line: printable ASCII as is, the rest as \xNN, truncated.
- * @example printable(Buffer.from("ERR\x01\n")) // '"ERR\\x01\\n"'
- */
-export function printable(data: Buffer, limit = 60): string {
-  let out = "";
-  for (const b of data.subarray(0, limit)) {
-    if (b === 0x0a) out += "\\n";
-    else if (b === 0x0d) out += "\\r";
-    else if (b === 0x22 || b === 0x5c) out += `\\${String.fromCharCode(b)}`;
-    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
-    else out += `\\x${b.toString(16).padStart(2, "0")}`;
-  }
-  return `"${out}"${data.length > limit ? ` (${data.length - limit} more bytes)` : ""}`;
-}
+/** Received bytes shown safely in one line (the shared peer-text helper). */
+export { printable };
 
 /** What a reply line means: accepted (with the host-side port the VMM chose) or not. */
 export function parseMuxReply(line: string): { ok: true; hostPort: number } | { ok: false } {
