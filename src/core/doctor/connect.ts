@@ -18,7 +18,9 @@ export interface ConnectCheck {
 /** How a hop authenticates, for messages; never the secret itself. */
 export function describeAuth(hop: HopConfig): string {
   const a = hop.auth;
-  if (a.privateKeyFile !== undefined) return `private key ${a.privateKeyFile}`;
+  if (a.privateKeyFile !== undefined) {
+    return `private key ${a.privateKeyFile}${a.certificateFile !== undefined ? ` and certificate ${a.certificateFile}` : ""}`;
+  }
   if (a.password !== undefined) return "password";
   if (a.useAgent) return `agent ${a.agentSock ?? "(no socket)"}`;
   return "no method";
