@@ -2,6 +2,7 @@
 // tree, plus the hidden helper they call to complete the configured guest names.
 import { Argument, type Command, type Option } from "commander";
 import { guestNames } from "../core/config/index.ts";
+import { MODES } from "../core/config/mode.ts";
 import { UsageError } from "../core/errors.ts";
 import { cliContext, type GlobalOptions } from "./context.ts";
 import {
@@ -19,6 +20,9 @@ const SHELLS = { bash: bashCompletion, zsh: zshCompletion, fish: fishCompletion 
 function optionValue(o: Option): ValueKind {
   if (!o.required && !o.optional) return "none";
   if (o.argChoices) return { choices: [...o.argChoices] };
+  // tunnel's and run's --mode check their value themselves (one message for both) rather than
+  // declaring choices to the parser: the values are the config's.
+  if (/<mode>/.test(o.flags)) return { choices: [...MODES] };
   if (/<file/.test(o.flags)) return "file";
   if (/<target/.test(o.flags)) return "target";
   return "word";

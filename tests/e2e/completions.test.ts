@@ -26,7 +26,7 @@ describe("completions", () => {
       assert.equal(loaded.stdout.trim(), "complete -F _ssh2vsock ssh2vsock");
       // Completing `ssh2vsock proxy qemu` offers the libvirt forms.
       const words = await runCommand("bash", ["-c", `source ${file}; COMP_WORDS=(ssh2vsock proxy qemu); COMP_CWORD=2; _ssh2vsock; echo "\${COMPREPLY[*]}"`]);
-      assert.equal(words.stdout.trim(), "qemu/ qemu:system/ qemu:session/");
+      assert.equal(words.stdout.trim(), "qemu/ qemu-system/ qemu-session/");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -4,6 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { buildProgram } from "../../src/main.ts";
 import { commandSpec, completionScript } from "../../src/cli/completions.ts";
+import { COLON_TARGET_PREFIXES, TARGET_PREFIXES } from "../../src/cli/completion-spec.ts";
+import { parseAdHocTarget } from "../../src/core/config/target.ts";
 
 const spec = commandSpec(buildProgram());
 const sub = (name: string) => spec.subcommands.find((c) => c.name === name)!;
@@ -23,10 +25,24 @@ test("targets complete for proxy and tunnel, files for -c, choices for completio
   assert.deepEqual(sub("config").subcommands.map((c) => c.name).sort(), ["check", "show"]);
 });
 
+test("option values complete to the parser's choices: --log-format, and --mode to the config's modes", () => {
+  assert.deepEqual(spec.options.find((o) => o.long === "--log-format")!.value, { choices: ["human", "json"] });
+  for (const c of ["tunnel", "run"]) assert.deepEqual(sub(c).options.find((o) => o.long === "--mode")!.value, { choices: ["splice", "forward"] }, c);
+});
+
+test("every target form the parser accepts is offered, the colon spellings only after a typed colon", () => {
+  assert.deepEqual(TARGET_PREFIXES, ["vsock/", "vsock-mux/", "unix/", "qemu/", "qemu-system/", "qemu-session/"]);
+  assert.deepEqual(COLON_TARGET_PREFIXES, ["qemu:system/", "qemu:session/"]);
+  for (const prefix of [...TARGET_PREFIXES, ...COLON_TARGET_PREFIXES]) {
+    assert.ok(parseAdHocTarget(`${prefix}${prefix === "vsock/" ? "3" : "x"}`), prefix);
+  }
+});
+
 test("each shell's script names every command and the target forms", () => {
   for (const shell of ["bash", "zsh", "fish"]) {
-    const text = completionScript(buildProgram(), shell);
-    for (const word of ["tunnel", "proxy", "ssh-config", "completions", "vsock/", "vsock-mux/", "unix/", "qemu:system/", "__complete-guests"]) {
+    // zsh's _describe entries escape the colon that would end the name.
+    const text = completionScript(buildProgram(), shell).replaceAll("\\:", ":");
+    for (const word of ["tunnel", "proxy", "ssh-config", "completions", "vsock/", "vsock-mux/", "unix/", "qemu-system/", "qemu-session/", "qemu:session/", "__complete-guests"]) {
       assert.ok(text.includes(word), `${shell}: ${word}`);
     }
   }
