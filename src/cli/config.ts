@@ -55,7 +55,9 @@ function adHocHypervisor(ctx: CliContext, overridden: boolean): HypervisorConfig
     // Nothing configured and no --hypervisor: the built-in local default, not a command-line one.
     return overridden || ctx.loaded.defaultHypervisor ? hv : { ...hv, name: "local" };
   } catch (e) {
-    if (e instanceof UsageError) return ctx.loaded.defaultHypervisor;
+    // With --hypervisor given, a usage error is about that argument (a password in it, say): it
+    // must fail the command, not vanish into a view that silently leaves it out.
+    if (e instanceof UsageError && !overridden) return ctx.loaded.defaultHypervisor;
     throw e;
   }
 }

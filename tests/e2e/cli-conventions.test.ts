@@ -203,6 +203,16 @@ target = "127.0.0.1:8080"
     assert.equal(cli.hypervisor.origins.hypervisor, "--hypervisor");
   });
 
+  test("config show refuses a --hypervisor holding a password (exit 2) instead of leaving it out", async () => {
+    for (const spec of ["alice:S3cret@hv1", "ssh://alice:S3cret@hv1"]) {
+      const r = await run(["--hypervisor", spec, "config", "show"]);
+      assert.equal(r.code, 2, `${spec}: ${r.stdout}`);
+      assert.equal(r.stdout, "");
+      assert.doesNotMatch(r.stderr, /S3cret/);
+      assert.match(r.stderr, /--hypervisor/);
+    }
+  });
+
   test("sshfp --json prints one array of records with snake_case keys", async () => {
     const key = path.join(dir, "id_sshfp");
     const gen = await runCommand("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);

@@ -97,9 +97,10 @@ describe("ad-hoc target forms", () => {
     ["qemu-system%a b", /a libvirt domain is a name/],
     ["qemu:session/it's", /a libvirt domain is a name/],
     ["qemu-system:session/web3", /unknown target/],
+    ["web\u001b[2J", /^unknown target "web\\u001b\[2J"$/],
   ];
   for (const [target, message] of bad) {
-    test(`refuses ${target} with a usage error listing the forms`, () => {
+    test(`refuses ${JSON.stringify(target)} with a usage error listing the forms`, () => {
       assert.throws(
         () => resolveTarget(target, CONFIG, opts()),
         (e: unknown) => e instanceof UsageError && e.exitCode === 2 && message.test(e.message) && /vsock\/CID/.test(e.hint ?? ""),
@@ -230,9 +231,10 @@ describe("--hypervisor forms", () => {
     ["qemu+ssh://hv1/system?socket=/x", /unsupported parameter "socket"/],
     ["qemu+ssh://hv1/other", /unknown libvirt path/],
     ["ssh://hv1/x", /no path/],
+    ["qemu+ssh://hv1/\u001b[2J", /^bad --hypervisor "qemu\+ssh:\/\/hv1\/\\x1b\[2J": unknown libvirt path/],
   ];
   for (const [spec, message] of bad) {
-    test(`refuses ${spec}`, () => {
+    test(`refuses ${JSON.stringify(spec)}`, () => {
       assert.throws(() => parseHypervisorOverride(spec), (e: unknown) => e instanceof UsageError && message.test(e.message));
     });
   }

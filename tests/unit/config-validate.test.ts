@@ -377,6 +377,14 @@ use_sshfp = true
     assert.match(formatProblem(p!), /^\/w\/ssh2vsock\.toml:3:8: /);
   });
 
+  test("escapes control characters in attribute names and values it quotes", () => {
+    const problems = problemsOf(`${HV}\n[guests.web1]\ncid = 3\nhostname = "web1"\n"x\\u001b[2J" = 1\nmode = "spl\\u001bice"\n`);
+    const text = problems.map((p) => `${p.path}: ${p.message}`).join("\n");
+    assert.doesNotMatch(text, /\u001b/);
+    assert.match(text, /unknown attribute "x\\x1b\[2J"/);
+    assert.match(text, /unknown mode "spl\\x1bice"/);
+  });
+
   test("never puts a password into a problem", () => {
     const problems = problemsOf(`${HV}\n[guests.web1]\ncid = 3\nhostname = "web1"\npassword = "hunter2"\nssh_use_agent = true\n`);
     assert.ok(problems.length > 0);

@@ -2,6 +2,7 @@
 // `qemu+ssh://USER@HOST:PORT/system?keyfile=…&knownhosts=…` (and `qemu:///system` for local).
 
 import { UsageError } from "../errors.ts";
+import { escapePeerText } from "../peer-text.ts";
 import { portProblem } from "./host-port.ts";
 
 /** What `--hypervisor` says; unset fields come from the config or the built-in defaults. */
@@ -21,7 +22,8 @@ export interface HypervisorOverride {
 const FORMS = "local, [USER@]HOST[:PORT], ssh://USER@HOST:PORT or qemu+ssh://USER@HOST:PORT/system?keyfile=PATH&knownhosts=PATH";
 
 function bad(spec: string, why: string): UsageError {
-  return new UsageError(`bad --hypervisor "${spec}": ${why}`, { hint: `--hypervisor takes ${FORMS}` });
+  // Escaped as a whole: the spec, and the parts of it quoted in `why`, are whatever was typed.
+  return new UsageError(escapePeerText(`bad --hypervisor "${spec}": ${why}`, 400), { hint: `--hypervisor takes ${FORMS}` });
 }
 
 function parsePort(spec: string, text: string): number {

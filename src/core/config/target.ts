@@ -196,7 +196,7 @@ export function resolveTarget(target: string, loaded: LoadedConfig, opts: Target
   if (!adHoc) {
     const names = guestNames(loaded);
     const known = names.length > 0 ? `; configured guests: ${names.join(", ")}` : "";
-    throw new UsageError(`unknown target "${target}"`, { hint: HINT + known });
+    throw new UsageError(`unknown target ${escapePeerText(JSON.stringify(target), 120)}`, { hint: HINT + known });
   }
   const hypervisor = adHocHypervisor(loaded, override, opts);
   const port = (adHoc.kind === "vsock" ? adHoc.port : undefined) ?? opts.port ?? DEFAULTS.port;

@@ -31,7 +31,10 @@ import type { HopConfig } from "./types.ts";
  */
 export function validateConfig(raw: Table, file: string, ctx: ResolveContext): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const report: Report = (path, message) => problems.push({ file, path, message });
+  // Table names and values are quoted into paths and messages as the file spells them: a control
+  // character in either must not reach the terminal raw.
+  const report: Report = (path, message) =>
+    problems.push({ file, path: escapePeerText(path, 200), message: escapePeerText(message, 1000) });
   const clean = checkStructure(raw, report);
   checkHops(clean, ctx, report);
   return problems;
