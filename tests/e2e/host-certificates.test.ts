@@ -139,6 +139,9 @@ describe("a guest trusted only by @cert-authority", () => {
       const cfg = configTrusting(`tunnel-${name}`, name, [authorityLine()]);
       await withTunnel(["-c", cfg, name], async (port, cli) => {
         assert.match(cli.stderr(), new RegExp(`verified \\[guest=${name}\\]`));
+        // The fingerprint logged is the certified key's, as `ssh-keygen -l` prints it, not the certificate blob's.
+        const certified = guest(name).hostKeyPubFiles[certAlgorithm[name]!.startsWith("ssh-ed25519") ? "ed25519" : certAlgorithm[name]!.startsWith("ecdsa") ? "ecdsa" : "rsa"]!;
+        assert.ok(cli.stderr().includes(fingerprintOf(certified)), cli.stderr());
         const r = await runCommand("ssh", [...outerClient(name, ["-p", String(port)]), "root@127.0.0.1", "ip netns identify"]);
         assert.equal(r.code, 0, `${r.stderr}\n--- ssh2vsock:\n${cli.stderr()}`);
         assert.equal(r.stdout.trim(), guest(name).netns);

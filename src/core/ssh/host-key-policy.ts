@@ -10,7 +10,9 @@ import {
   certificateAlgorithmsFor,
   fingerprintSha256,
   hostKeyAlgorithmsFor,
+  isCertificateType,
   mergeAnchors,
+  parseCertificate,
   parseKnownHosts,
   verifyHostKey,
 } from "../hostkeys/index.ts";
@@ -28,6 +30,7 @@ export interface HostKeyPolicy {
   readonly certificateAlgorithms: string[];
   /** Decides plain keys and host certificates (for the hop's hostname, at the current time). */
   verify(key: PublicKey): HostKeyVerdict;
+  /** SHA256:… of the key; of the certified key for a certificate, as `ssh-keygen -l` prints it. */
   fingerprint(key: PublicKey): string;
   /** Where trust comes from, for messages: `known_hosts file /x, SSHFP via 127.0.0.1:53`. */
   readonly sources: string[];
@@ -65,7 +68,7 @@ export async function buildHostKeyPolicy(
       algorithms: [...ALL_SAFE_HOST_KEY_ALGORITHMS],
       certificateAlgorithms: [],
       verify: () => ({ kind: "trusted", source: `${v.origin}.ssh_ignore_host_key` }),
-      fingerprint: (k) => fingerprintSha256(k.blob),
+      fingerprint: keyFingerprint,
       sources: [`${v.origin}.ssh_ignore_host_key = true`],
       warnings: [],
       anchors: emptyAnchors(),
@@ -115,7 +118,7 @@ export async function buildHostKeyPolicy(
     algorithms,
     certificateAlgorithms,
     verify: (k) => verifyHostKey(anchors, k, { hostname: host, now: now() }),
-    fingerprint: (k) => fingerprintSha256(k.blob),
+    fingerprint: keyFingerprint,
     sources,
     warnings: anchors.warnings,
     anchors,
@@ -143,4 +146,20 @@ export function requirePlainHostKeys(policy: HostKeyPolicy, hopLabel: string): v
 
 function displayName(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
+}
+
+/**
+ * A certificate's fingerprint is its certified key's, as OpenSSH prints it (`ssh-keygen -l`,
+ * "Server host certificate: … SHA256:…"), so a log line can be compared with the guest's own key.
+ * A certificate that does not parse was refused already; its blob's fingerprint is still shown.
+ */
+function keyFingerprint(key: PublicKey): string {
+  if (isCertificateType(key.type)) {
+    try {
+      return fingerprintSha256(parseCertificate(key.blob).key.blob);
+    } catch {
+      return fingerprintSha256(key.blob);
+    }
+  }
+  return fingerprintSha256(key.blob);
 }
