@@ -9,20 +9,20 @@
 // port (what ssh-config's snippet relies on), so those runs are compared with NAME on port 22.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { createHmac, randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   anchorsFromKnownHosts,
   entryMatchesHost,
+  hashHostName,
   knownHostsName,
   parseKnownHosts,
   parsePublicKeyText,
   verifyHostKey,
   type PublicKey,
 } from "../../src/core/hostkeys/index.ts";
-import { requireLabTools, run, type LabTools } from "../lab/_system.ts";
+import { inBatches, requireLabTools, run, type LabTools } from "../lab/_system.ts";
 import { detectSshdFeatures, Sshd, startOnFreePort } from "../lab/_sshd.ts";
 import { Rand, FUZZ_SEED } from "../unit/_fuzz.ts";
 import { runCli, runCommand } from "./_cli.ts";
@@ -88,11 +88,6 @@ after(async () => {
 const HOSTS = ["web1.example.com", "web2.example.com", "db.example.org", "10.0.0.7", "WEB1.Example.COM"];
 const PORTS = [22, 2222, 2200];
 
-const hashed = (name: string) => {
-  const salt = randomBytes(20);
-  return `|1|${salt.toString("base64")}|${createHmac("sha1", salt).update(name).digest("base64")}`;
-};
-
 /** A host pattern around `host`/`port`: exact, bracketed, wildcarded, cased, or another host's. */
 function pattern(rand: Rand, host: string, port: number): string {
   const lower = host.toLowerCase();
@@ -123,7 +118,7 @@ function pattern(rand: Rand, host: string, port: number): string {
 function hostField(rand: Rand, host: string, port: number): string {
   if (rand.chance(0.25)) {
     const name = rand.pick([host.toLowerCase(), `[${host.toLowerCase()}]:${port}`, `[${host.toLowerCase()}]:${rand.pick(PORTS)}`, rand.pick(HOSTS).toLowerCase()]);
-    return hashed(name);
+    return hashHostName(name);
   }
   return Array.from({ length: 1 + rand.int(3) }, () => pattern(rand, host, port)).join(",");
 }
@@ -217,13 +212,6 @@ function revokedOnlyUnderBareHost(text: string, host: string, port: number, kind
   return revoked.some((e) => entryMatchesHost(e, host)) && !revoked.some((e) => entryMatchesHost(e, knownHostsName(host, port)));
 }
 
-async function inBatches<T>(items: T[], width: number, each: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await each(items[next++]!);
-  }));
-}
-
 test(`ssh2vsock and OpenSSH's ssh decide generated known_hosts files alike (seed ${SEED})`, async () => {
   const rand = new Rand(SEED);
   interface Case { file: string; text: string; host: string; port: number; kind: KeyKind; alias?: string }
@@ -247,7 +235,7 @@ test(`ssh2vsock and OpenSSH's ssh decide generated known_hosts files alike (seed
   const tally: Record<string, number> = {};
   const disagreements: string[] = [];
   let stricter = 0;
-  await inBatches(cases, 4, async (c) => {
+  await inBatches(cases.map((c) => async () => {
     const ours = c.alias ? ssh2vsockDecides(c.text, c.alias, 22, c.kind) : ssh2vsockDecides(c.text, c.host, c.port, c.kind);
     const { decision: theirs, stderr } = await opensshDecides(c.file, c.host, c.port, c.kind, c.alias);
     tally[`${theirs}`] = (tally[`${theirs}`] ?? 0) + 1;
@@ -261,7 +249,7 @@ test(`ssh2vsock and OpenSSH's ssh decide generated known_hosts files alike (seed
       `${c.alias ? `HostKeyAlias ${c.alias} (port ${c.port})` : knownHostsName(c.host, c.port)} presenting its ${c.kind} key: ssh2vsock ${ours}, OpenSSH ${theirs}\n` +
         `--- ${c.file}\n${c.text}--- ssh stderr\n${stderr.trim()}`,
     );
-  });
+  }), 4);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(`known_hosts differential: ${cases.length} decisions in ${seconds} s (seed ${SEED}): OpenSSH ${JSON.stringify(tally)}, ${stricter} refused only by ssh2vsock's bare-host @revoked rule`);
   assert.deepEqual(disagreements, [], `seed ${SEED}: ${disagreements.length} disagreements, the first:\n${disagreements[0]}`);

@@ -283,6 +283,21 @@ export async function settleAll(tasks: Promise<unknown>[]): Promise<unknown[]> {
   return results.map((r) => (r as PromiseFulfilledResult<unknown>).value);
 }
 
+/** Runs `jobs` with at most `width` at once (servers and their clients share two cores). */
+export async function inBatches<T>(jobs: (() => Promise<T>)[], width = 4): Promise<T[]> {
+  const out: T[] = new Array(jobs.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < jobs.length) {
+        const i = next++;
+        out[i] = await jobs[i]!();
+      }
+    }),
+  );
+  return out;
+}
+
 /** Size of a (log) file, 0 when it does not exist yet. */
 export function sizeOf(path: string): number {
   try {

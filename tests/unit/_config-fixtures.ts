@@ -2,7 +2,7 @@
 // /w/ssh2vsock.toml, the problems it raises, and small blocks the mode tests build on.
 import assert from "node:assert/strict";
 import { ConfigError, type ConfigProblem } from "../../src/core/errors.ts";
-import { loadConfig, type GuestConfig, type LoadedConfig } from "../../src/core/config/index.ts";
+import { loadConfig, type GuestConfig, type HopConfig, type LoadedConfig } from "../../src/core/config/index.ts";
 
 export const FILE = "/w/ssh2vsock.toml";
 
@@ -37,6 +37,12 @@ export function guestOf(toml: string, name = "web1"): GuestConfig {
   const g = loadToml(toml).guests.find((x) => x.name === name);
   assert.ok(g, `no guest ${name}`);
   return g;
+}
+
+/** Whether a hop has any source its host key can be verified against. */
+export function hasVerification(hop: HopConfig): boolean {
+  const v = hop.verification;
+  return v.knownHosts.length > 0 || v.knownHostsFile !== undefined || v.useSshfp;
 }
 
 /** A hypervisor that can be reached and verified; guests add their own lines. */

@@ -4,6 +4,7 @@
 // fuzz-inspector.test.ts feeds the handshake inspector crafted streams; handshake-fuzz.test.ts, lab recordings.
 import assert from "node:assert/strict";
 import { Ssh2vsockError } from "../../src/core/errors.ts";
+import { mulberry32 } from "./_handshake-wire.ts";
 
 /**
  * Seed of every fuzz test: fixed so `npm test` is reproducible; SSH2VSOCK_FUZZ_SEED=n explores
@@ -20,17 +21,10 @@ function seedFromEnv(value: string | undefined): number {
 
 /** A deterministic source of randomness (mulberry32) with the helpers the fuzzers need. */
 export class Rand {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
   /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  readonly next: () => number;
+  constructor(seed: number) {
+    this.next = mulberry32(seed);
   }
   /** Integer in [0, n). */
   int(n: number): number {

@@ -3,6 +3,7 @@
 import { createConnection, createServer, type Socket } from "node:net";
 import { tool, type ClientResult, type HandshakeLab, type KeyKind, type LabKey, type Server } from "./_handshake-lab.ts";
 import { findReply, type Chunk } from "./_handshake-wire.ts";
+import { inBatches } from "../lab/_system.ts";
 
 export interface Recording {
   /** `openssh→openssh curve25519-sha256 ssh-ed25519` */
@@ -149,21 +150,6 @@ export async function recordDbclient(lab: HandshakeLab, server: Server): Promise
   const n = negotiatedIn(server.log().slice(before));
   if (!n.kex || !n.hostKey) throw new Error(`${name}: sshd's log does not name the negotiated methods:\n${server.log().slice(before)}`);
   return finish({ name, client: "dropbear", server: "openssh", kex: n.kex, hostKeyAlgorithm: n.hostKey, serverKeys: server.keys, result }, chunks);
-}
-
-/** Runs `jobs` with at most `width` at once (sshd and the clients share two cores). */
-export async function inBatches<T>(jobs: (() => Promise<T>)[], width = 4): Promise<T[]> {
-  const out: T[] = new Array(jobs.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < jobs.length) {
-        const i = next++;
-        out[i] = await jobs[i]!();
-      }
-    }),
-  );
-  return out;
 }
 
 /** The kex methods recorded against OpenSSH; mlkem768x25519-sha256 joins when this ssh has it. */

@@ -5,21 +5,17 @@ import assert from "node:assert/strict";
 import { UsageError } from "../../src/core/errors.ts";
 import {
   guestNames,
-  loadConfig,
   parseHypervisorOverride,
   resolveTarget,
   type LoadedConfig,
   type TargetOptions,
 } from "../../src/core/config/index.ts";
+import { loadToml } from "./_config-fixtures.ts";
 
 const NONE: LoadedConfig = { guests: [] };
 const HOME = "/home/u";
 
-function load(toml: string): LoadedConfig {
-  return loadConfig({ explicit: "/w/ssh2vsock.toml", env: {}, cwd: "/w", home: HOME, exists: (p) => p === "/w/ssh2vsock.toml", readFile: () => toml });
-}
-
-const CONFIG = load(`
+const CONFIG = loadToml(`
 [hypervisor]
 hostname = "hv1.example.com"
 port = 2222
@@ -147,7 +143,7 @@ describe("the hypervisor of ad-hoc targets", () => {
   });
 
   test("a [hypervisor] that only holds defaults needs --hypervisor", () => {
-    const template = load(`[hypervisor]\nknown_hosts_file = "/etc/kh"\nssh_use_agent = true\n`);
+    const template = loadToml(`[hypervisor]\nknown_hosts_file = "/etc/kh"\nssh_use_agent = true\n`);
     assert.throws(() => resolveTarget("vsock/3", template, opts()), (e: unknown) => e instanceof UsageError && /--hypervisor/.test(e.hint ?? ""));
     const g = resolveTarget("vsock/3", template, opts({ hypervisorOverride: "hv5" }));
     assert.equal(g.hypervisor.hostname, "hv5");

@@ -4,13 +4,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parse, stringify } from "smol-toml";
 import { ConfigError } from "../../src/core/errors.ts";
-import { loadConfig, type HopConfig, type LoadedConfig } from "../../src/core/config/index.ts";
+import type { LoadedConfig } from "../../src/core/config/index.ts";
 import { GUEST_NAME } from "../../src/core/config/validate.ts";
 import { hostNameProblem } from "../../src/core/hostname.ts";
 import { libvirtDomainProblem } from "../../src/core/vsock/libvirt-domain.ts";
+import { FILE, hasVerification, loadToml } from "./_config-fixtures.ts";
 import { assertTypedError, FUZZ_SEED, fuzz, hasControl, mutateTextTimes, SEPARATORS, show, type Rand } from "./_fuzz.ts";
 
-const FILE = "/etc/ssh2vsock/config.toml";
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHsn8Xg0uDwqOzcDYx9ZBV9MvKF5JUvA6f0eQpNaH5RM";
 
 /** Valid configurations covering every block, transport, trust source and mode. */
@@ -104,9 +104,6 @@ function mutateTree(rand: Rand, node: Record<string, unknown>): void {
   }
 }
 
-const hasVerification = (hop: HopConfig) =>
-  hop.verification.knownHosts.length > 0 || hop.verification.knownHostsFile !== undefined || hop.verification.useSshfp;
-
 function checkLoaded(loaded: LoadedConfig, where: string): void {
   const inRange = (n: number, lo: number, hi: number) => Number.isInteger(n) && n >= lo && n <= hi;
   for (const g of loaded.guests) {
@@ -135,7 +132,7 @@ function checkLoaded(loaded: LoadedConfig, where: string): void {
 function checkText(text: string, context: string): boolean {
   let loaded: LoadedConfig;
   try {
-    loaded = loadConfig({ explicit: FILE, env: { HOME: "/home/u" }, cwd: "/", home: "/home/u", exists: (p) => p === FILE, readFile: () => text });
+    loaded = loadToml(text, { HOME: "/home/u" });
   } catch (error) {
     assertTypedError(error, context, [ConfigError]);
     assert.equal(error.exitCode, 2, context);

@@ -3,9 +3,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfigError, UsageError } from "../../src/core/errors.ts";
-import { loadConfig, resolveTarget, type GuestConfig, type HopConfig, type LoadedConfig } from "../../src/core/config/index.ts";
+import { resolveTarget, type GuestConfig, type LoadedConfig } from "../../src/core/config/index.ts";
 import { hostNameProblem } from "../../src/core/hostname.ts";
 import { libvirtDomainProblem } from "../../src/core/vsock/libvirt-domain.ts";
+import { hasVerification, loadToml } from "./_config-fixtures.ts";
 import { assertTypedError, FUZZ_SEED, fuzz, mutateTextTimes, show } from "./_fuzz.ts";
 
 const CONFIG_TEXT = `
@@ -27,14 +28,7 @@ cid = 4
 hostname = "db.example.com"
 hypervisor = "hv2"
 `;
-const CONFIG: LoadedConfig = loadConfig({
-  explicit: "/w/c.toml",
-  env: {},
-  cwd: "/w",
-  home: "/home/u",
-  exists: (p) => p === "/w/c.toml",
-  readFile: () => CONFIG_TEXT,
-});
+const CONFIG: LoadedConfig = loadToml(CONFIG_TEXT);
 const NONE: LoadedConfig = { guests: [] };
 
 const TARGETS = [
@@ -44,10 +38,6 @@ const TARGETS = [
 ];
 const OVERRIDES = [undefined, "local", "alice@hv9:2200", "ssh://bob@[::1]:22", "qemu+ssh://root@hv3/system?knownhosts=/kh", "qemu:///session"];
 
-function hasVerification(hop: HopConfig): boolean {
-  const v = hop.verification;
-  return v.knownHosts.length > 0 || v.knownHostsFile !== undefined || v.useSshfp;
-}
 
 /** What any resolved guest must look like, whatever the target string was. */
 function checkGuest(g: GuestConfig, target: string, where: string): void {

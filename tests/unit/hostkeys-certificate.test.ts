@@ -9,6 +9,7 @@ import {
   fingerprintSha256,
   FOREVER,
   isCertificateType,
+  keyFingerprint,
   parseCertificate,
   verifyCertificateSignature,
   type SshCertificate,
@@ -126,6 +127,17 @@ describe("parseCertificate", () => {
     assertMatchesOracle(cert, signed.path);
     assert.equal(cert.signature.algorithm, "ssh-rsa");
     assert.deepEqual(verifyCertificateSignature(cert), { ok: false, reason: "signed with SHA-1 (ssh-rsa), which is never accepted" });
+  });
+
+  test("fingerprints a certificate by its certified key, as ssh-keygen does, and a plain key by itself", () => {
+    const signed = lab.sign({ ca: cas.ed25519, subject: subjects.ecdsa256, principals: ["web1"] });
+    const presented = { type: parseCertificate(signed.blob).type, blob: signed.blob };
+    assert.equal(keyFingerprint(presented), oracle(signed.path).keyFingerprint);
+    assert.equal(keyFingerprint(presented), fingerprintOf(subjects.ecdsa256.pub));
+    assert.equal(keyFingerprint(subjects.ecdsa256.key), fingerprintOf(subjects.ecdsa256.pub));
+    // A damaged certificate keeps the fingerprint of what was presented.
+    const damaged = { type: presented.type, blob: signed.blob.subarray(0, 40) };
+    assert.equal(keyFingerprint(damaged), fingerprintSha256(damaged.blob));
   });
 
   test("reads a user certificate's critical options and extensions in order, with their data", () => {

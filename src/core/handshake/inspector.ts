@@ -10,14 +10,14 @@
 //
 // The inspector is pure: it is fed bytes and answers with what to forward and, once, a decision.
 // It holds at most one incomplete line or packet per direction. Refusal forwards nothing more.
-import { HostKeyError, RelayError, Ssh2vsockError } from "../errors.ts";
-import { hostKeyErrorFor, keyTypeOfAlgorithm, keyTypeOfBlob } from "../hostkeys/index.ts";
+import { RelayError, Ssh2vsockError } from "../errors.ts";
 import type { HostKeyVerdict, PublicKey } from "../hostkeys/types.ts";
 import { escapePeerText } from "../peer-text.ts";
 import { TransportFramer } from "./framer.ts";
-import { kexShape, type KexShape } from "./kex-methods.ts";
-import { MSG_KEXINIT, negotiate, parseKexinit, type Kexinit } from "./kexinit.ts";
-import { PayloadReader, ProtocolViolation } from "./wire.ts";
+import type { KexShape } from "./kex-methods.ts";
+import { MSG_KEXINIT, parseKexinit, type Kexinit } from "./kexinit.ts";
+import { disconnectText, inspectableKex, judgeKexReply } from "./kex-verdict.ts";
+import { ProtocolViolation } from "./wire.ts";
 
 const MSG_DISCONNECT = 1;
 const MSG_IGNORE = 2;
@@ -110,80 +110,12 @@ export function createHandshakeInspector(trust: HandshakeTrust, opts: { label: s
 
   /** Once both KEXINITs are known: refuse at once what could never be verified. */
   const onBothKexinits = (): Ssh2vsockError | undefined => {
-    const n = negotiate(clientKexinit!, serverKexinit!);
-    if (!n.kex) {
-      return new RelayError(`${opts.label}: client and guest have no key exchange method in common (client: ${clientKexinit!.kexAlgorithms.join(",")}; guest: ${serverKexinit!.kexAlgorithms.join(",")})`);
-    }
-    if (!n.hostKey) {
-      return new HostKeyError("hostkey-algorithm", `${opts.label}: client and guest have no host key algorithm in common (client: ${clientKexinit!.hostKeyAlgorithms.join(",")}; guest: ${serverKexinit!.hostKeyAlgorithms.join(",")})`);
-    }
+    const n = inspectableKex(opts.label, clientKexinit!, serverKexinit!);
+    if (n instanceof Ssh2vsockError) return n;
     negotiatedKex = n.kex;
     negotiatedHostKey = n.hostKey;
-    shape = kexShape(n.kex);
-    if (!shape) {
-      return new HostKeyError("kex-unverifiable", `${opts.label}: key exchange method ${n.kex} cannot be inspected, so the guest's host key cannot be verified; refused`, {
-        hint: `allow a method the inspector reads (-o KexAlgorithms=curve25519-sha256,sntrup761x25519-sha512@openssh.com,mlkem768x25519-sha256), or use mode = "forward"`,
-      });
-    }
-    if (serverKexinit!.firstKexPacketFollows) {
-      return new HostKeyError("kex-unverifiable", `${opts.label}: the guest sent a guessed key exchange packet (first_kex_packet_follows), which the inspector does not accept; refused`, {
-        hint: `use mode = "forward" for this guest`,
-      });
-    }
+    shape = n.shape;
     return undefined;
-  };
-
-  /**
-   * The key decides first (a revoked or unknown key is named as such), then the algorithm the
-   * client will check its signature with: a trusted RSA key signed with SHA-1 is still refused.
-   */
-  const checkReply = (payload: Buffer): InspectorOutcome => {
-    const r = new PayloadReader(payload);
-    r.byte();
-    const blob = Buffer.from(r.string());
-    const type = keyTypeOfBlob(blob);
-    const expectedType = keyTypeOfAlgorithm(negotiatedHostKey);
-    if (type !== expectedType) {
-      return { kind: "refused", error: new HostKeyError("hostkey-algorithm", `${opts.label}: the guest presented a ${type} key for the negotiated algorithm ${negotiatedHostKey}; refused`) };
-    }
-    const key: PublicKey = { type, blob };
-    const verdict = trust.verify(key);
-    if (verdict.kind !== "trusted") return { kind: "refused", error: hostKeyErrorFor(verdict, `${opts.label} (${opts.hostname})`, type) };
-    const unsafe = algorithmRefusal(negotiatedHostKey);
-    if (unsafe) return { kind: "refused", error: unsafe };
-    return {
-      kind: "verified",
-      hostKey: key,
-      algorithm: negotiatedHostKey,
-      kex: negotiatedKex,
-      source: verdict.source,
-      ...(verdict.certificate ? { certificate: verdict.certificate } : {}),
-      serverIdent,
-      clientIdent,
-    };
-  };
-
-  /** Why a negotiated host key algorithm is refused even with a trusted key, if it is. */
-  const accepted = [...trust.algorithms, ...(trust.certificateAlgorithms ?? [])];
-  const algorithmRefusal = (algorithm: string): HostKeyError | undefined => {
-    if (accepted.includes(algorithm)) return undefined;
-    const why = algorithm === "ssh-rsa" || algorithm === "ssh-rsa-cert-v01@openssh.com"
-      ? "SHA-1 ssh-rsa signatures are never accepted"
-      : `trusted keys allow only ${accepted.join(", ") || "(none)"}`;
-    return new HostKeyError("hostkey-algorithm", `${opts.label}: the client negotiated host key algorithm ${algorithm} with the guest: ${why}`, {
-      hint: `let the client prefer an algorithm with a trusted key: -o HostKeyAlgorithms=${accepted.join(",")}`,
-    });
-  };
-
-  const disconnectText = (payload: Buffer): string => {
-    try {
-      const r = new PayloadReader(payload);
-      r.byte();
-      const code = r.uint32();
-      return `${escapePeerText(r.string().toString("utf8"))} (code ${code})`;
-    } catch {
-      return "(malformed DISCONNECT)";
-    }
   };
 
   const fromServer = (chunk: Buffer): InspectorStep => {
@@ -219,7 +151,7 @@ export function createHandshakeInspector(trust: HandshakeTrust, opts: { label: s
         }
         if (!shape) throw new ProtocolViolation(`message ${type} before both key exchange offers were seen`);
         if (type === shape.reply) {
-          const o = checkReply(item.payload);
+          const o = judgeKexReply(item.payload, { kex: negotiatedKex, hostKey: negotiatedHostKey }, trust, opts, { serverIdent, clientIdent });
           if (o.kind === "refused") return refuse(o.error);
           // What follows the reply (NEWKEYS, then encrypted data) is the client's business.
           forward.push(item.raw, serverFramer.takeRest());

@@ -106,6 +106,24 @@ export function parseCertificate(blob: Buffer): SshCertificate {
 }
 
 /**
+ * The fingerprint OpenSSH prints for a key (`ssh-keygen -l`, "Server host certificate: …"): a
+ * certificate's is its certified key's, which the guest's own key file can be compared with.
+ * A certificate that does not parse keeps its blob's (it was refused already).
+ * @example keyFingerprint(presented) // "SHA256:ZLCRELUcDrhsiJFjA/p1noMfqjE3NBLzJfqoP9YivV8"
+ */
+export function keyFingerprint(key: PublicKey): string {
+  let blob = key.blob;
+  if (isCertificateType(key.type)) {
+    try {
+      blob = parseCertificate(key.blob).key.blob;
+    } catch {
+      // Unparseable: the blob's own fingerprint still names what was presented.
+    }
+  }
+  return fingerprintSha256(blob);
+}
+
+/**
  * One line for messages, with every text from the certificate escaped.
  * @example describeCertificate(cert) // 'key ID "web1", serial 7, principals web1.example.com, valid 2026-12-01T10:00:00Z to 2026-12-02T10:00:00Z, CA SHA256:… (ssh-ed25519)'
  */

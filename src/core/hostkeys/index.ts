@@ -37,6 +37,7 @@ export {
   describeCertificate,
   FOREVER,
   isCertificateType,
+  keyFingerprint,
   parseCertificate,
   type SshCertificate,
 } from "./certificate.ts";

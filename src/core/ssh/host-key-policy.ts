@@ -8,11 +8,9 @@ import {
   ALL_SAFE_HOST_KEY_ALGORITHMS,
   anchorsFromKnownHosts,
   certificateAlgorithmsFor,
-  fingerprintSha256,
   hostKeyAlgorithmsFor,
-  isCertificateType,
+  keyFingerprint,
   mergeAnchors,
-  parseCertificate,
   parseKnownHosts,
   verifyHostKey,
 } from "../hostkeys/index.ts";
@@ -148,18 +146,3 @@ function displayName(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
 }
 
-/**
- * A certificate's fingerprint is its certified key's, as OpenSSH prints it (`ssh-keygen -l`,
- * "Server host certificate: … SHA256:…"), so a log line can be compared with the guest's own key.
- * A certificate that does not parse was refused already; its blob's fingerprint is still shown.
- */
-function keyFingerprint(key: PublicKey): string {
-  if (isCertificateType(key.type)) {
-    try {
-      return fingerprintSha256(parseCertificate(key.blob).key.blob);
-    } catch {
-      return fingerprintSha256(key.blob);
-    }
-  }
-  return fingerprintSha256(key.blob);
-}
